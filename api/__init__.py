@@ -1,0 +1,1 @@
+"""The HTTP API: schemas, routes, authentication and the problem+json error mapping."""

@@ -1,0 +1,149 @@
+"""Every error leaves as RFC 9457 problem+json with a ``code``: the one place codes meet HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from planner.errors import PlannerError
+from planner.localtime import to_clinic
+
+log = logging.getLogger("planner.api")
+
+STATUS_BY_CODE: dict[str, int] = {
+    "validation_error": 422,
+    "nonexistent_local_time": 422,
+    "ambiguous_local_time": 422,
+    "in_the_past": 422,
+    "outside_window": 422,
+    "discipline_mismatch": 422,
+    "unknown_reference": 422,
+    "idempotency_key_reused": 422,
+    "not_found": 404,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "method_not_allowed": 405,
+    "too_many_requests": 429,
+    "infusion_cancelled": 409,
+    "therapist_unavailable": 409,
+    "therapist_busy": 409,
+    "patient_busy": 409,
+    "room_unavailable": 409,
+    "daily_limit": 409,
+    "no_therapist_free": 409,
+    "invalid_transition": 409,
+    "idempotency_in_flight": 409,
+    "conflict": 409,
+    "already_exists": 409,
+}
+
+TITLES = {
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": f"/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(
+        body, status_code=status, headers=headers, media_type="application/problem+json"
+    )
+
+
+def problem_for(error: PlannerError, zone_name: str | None = None) -> JSONResponse:
+    status = STATUS_BY_CODE.get(error.code, 422)
+    extra: dict[str, Any] = {}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if error.conflicts:
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(zone_name or "UTC")
+        extra["conflicts"] = [
+            {
+                "kind": c.kind,
+                "id": c.id,
+                "start": to_clinic(c.start, zone),
+                "end": to_clinic(c.end, zone),
+            }
+            for c in error.conflicts
+        ]
+    return problem(status, error.code, error.detail, headers, **extra)
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    errors = []
+    for err in exc.errors():
+        location = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+        message = err.get("msg", "invalid")
+        if err.get("type") == "extra_forbidden":
+            message = "unknown field: it is not part of this request"
+        errors.append({"field": location, "message": message})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    return detail, errors
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(PlannerError)
+    def _planner_error(request: Request, exc: PlannerError) -> JSONResponse:
+        zone_name = None
+        if exc.conflicts:
+            from models.uow import UnitOfWork
+            from services.common import clinic
+
+            with UnitOfWork(request.app.state.sessions) as uow:
+                zone_name = clinic(uow.session).timezone
+        return problem_for(exc, zone_name)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail, errors = _validation_detail(exc)
+        return problem(422, "validation_error", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+            exc.status_code, "http_error"
+        )
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "no such resource"
+        return problem(exc.status_code, code, detail, dict(exc.headers or {}))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity conflict: %s", exc.orig.__class__.__name__)
+        return problem(409, "conflict", "the change collides with data stored meanwhile; retry")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database busy: %s", exc.orig.__class__.__name__)
+        return problem(
+            503, "database_busy", "the database is busy; retry shortly", {"Retry-After": "1"}
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return problem(500, "internal_error", "an unexpected error occurred; it has been logged")

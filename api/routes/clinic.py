@@ -1,0 +1,60 @@
+"""Health, users, the clinic, the protocol and the windows preview."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import Admin, AnyUser, ClockDep, UoW
+from api.schemas.clinic import ClinicBody, ClinicPublic, ProtocolBody, ProtocolPublic, WindowsPublic
+from api.schemas.people import UserCreate, UserPublic
+from services import clinic as clinic_service
+from services.users import create_user
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/health", tags=["health"])
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post("/users", status_code=201, tags=["users"])
+def post_user(
+    body: UserCreate, actor: Admin, uow: UoW, clock: ClockDep, request: Request
+) -> UserPublic:
+    ttl = timedelta(hours=request.app.state.settings.token_ttl_hours)
+    return create_user(uow, body, clock, ttl)
+
+
+@router.get("/clinic", tags=["clinic"])
+def get_clinic(actor: AnyUser, uow: UoW) -> ClinicPublic:
+    return clinic_service.get_clinic(uow)
+
+
+@router.put("/clinic", tags=["clinic"])
+def put_clinic(body: ClinicBody, actor: Admin, uow: UoW) -> ClinicPublic:
+    return clinic_service.put_clinic(uow, body)
+
+
+@router.get("/protocol", tags=["protocol"])
+def get_protocol(actor: AnyUser, uow: UoW) -> ProtocolPublic:
+    return clinic_service.get_protocol(uow)
+
+
+@router.put("/protocol", tags=["protocol"])
+def put_protocol(body: ProtocolBody, actor: Admin, uow: UoW, clock: ClockDep) -> ProtocolPublic:
+    return clinic_service.put_protocol(uow, body, clock)
+
+
+@router.get("/windows", tags=["protocol"])
+def get_windows(
+    actor: AnyUser,
+    uow: UoW,
+    start: Annotated[str, Query(examples=["2026-03-07T23:50"])],
+    duration_minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 40,
+) -> WindowsPublic:
+    """The windows for an infusion at ``start`` (nothing is stored)."""
+    return clinic_service.preview_windows(uow, start, duration_minutes)

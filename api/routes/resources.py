@@ -1,0 +1,88 @@
+"""Therapists, time off, rooms, session types and patients."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import AnyUser, PageDep, Scheduler, UoW, paginate
+from api.schemas.people import (
+    PatientCreate,
+    PatientPublic,
+    RoomCreate,
+    RoomPublic,
+    SessionTypeCreate,
+    SessionTypePublic,
+    TherapistCreate,
+    TherapistPatch,
+    TherapistPublic,
+    TimeOffCreate,
+    TimeOffPublic,
+)
+from services import catalog, therapists
+
+router = APIRouter(prefix="/api")
+
+
+@router.post("/therapists", status_code=201, tags=["therapists"])
+def post_therapist(body: TherapistCreate, actor: Scheduler, uow: UoW) -> TherapistPublic:
+    return therapists.create_therapist(uow, body)
+
+
+@router.get("/therapists", tags=["therapists"])
+def list_therapists(
+    actor: AnyUser, uow: UoW, page: PageDep, request: Request, response: Response
+) -> list[TherapistPublic]:
+    return paginate(request, response, therapists.list_therapists(uow, page), page)
+
+
+@router.get("/therapists/{therapist_id}", tags=["therapists"])
+def get_therapist(therapist_id: int, actor: AnyUser, uow: UoW) -> TherapistPublic:
+    return therapists.get_therapist(uow, therapist_id, actor)
+
+
+@router.patch("/therapists/{therapist_id}", tags=["therapists"])
+def patch_therapist(
+    therapist_id: int, body: TherapistPatch, actor: Scheduler, uow: UoW
+) -> TherapistPublic:
+    return therapists.patch_therapist(uow, therapist_id, body)
+
+
+@router.post("/therapists/{therapist_id}/time-off", status_code=201, tags=["therapists"])
+def post_time_off(
+    therapist_id: int, body: TimeOffCreate, actor: Scheduler, uow: UoW
+) -> TimeOffPublic:
+    return therapists.add_time_off(uow, therapist_id, body)
+
+
+@router.post("/rooms", status_code=201, tags=["rooms"])
+def post_room(body: RoomCreate, actor: Scheduler, uow: UoW) -> RoomPublic:
+    return catalog.create_room(uow, body)
+
+
+@router.get("/rooms", tags=["rooms"])
+def list_rooms(
+    actor: AnyUser, uow: UoW, page: PageDep, request: Request, response: Response
+) -> list[RoomPublic]:
+    return paginate(request, response, catalog.list_rooms(uow, page), page)
+
+
+@router.post("/session-types", status_code=201, tags=["session types"])
+def post_session_type(body: SessionTypeCreate, actor: Scheduler, uow: UoW) -> SessionTypePublic:
+    return catalog.create_session_type(uow, body)
+
+
+@router.get("/session-types", tags=["session types"])
+def list_session_types(
+    actor: AnyUser, uow: UoW, page: PageDep, request: Request, response: Response
+) -> list[SessionTypePublic]:
+    return paginate(request, response, catalog.list_session_types(uow, page), page)
+
+
+@router.post("/patients", status_code=201, tags=["patients"])
+def post_patient(body: PatientCreate, actor: Scheduler, uow: UoW) -> PatientPublic:
+    return catalog.create_patient(uow, body)
+
+
+@router.get("/patients/{patient_id}", tags=["patients"])
+def get_patient(patient_id: int, actor: Scheduler, uow: UoW) -> PatientPublic:
+    return catalog.get_patient(uow, patient_id)

@@ -1,0 +1,1 @@
+"""Request (``XCreate``) and answer (``XPublic``) bodies. Requests refuse unknown fields."""

@@ -1,0 +1,17 @@
+"""Settings from the environment and a ``.env`` file (SPEC §8)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLANNER_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///planner.db"
+    bootstrap_admin_token: str | None = None
+    clinic_name: str = "Infusion Clinic"
+    clinic_timezone: str = "America/New_York"
+    token_ttl_hours: int = 24 * 30
+    login_token_ttl_hours: int = 12
+    idempotency_ttl_hours: int = 24

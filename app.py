@@ -1,0 +1,51 @@
+"""The application factory. Importing this module builds nothing; ``create_app`` does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import clinic, infusions, resources
+from api.settings import Settings
+from models.db import make_engine, session_factory
+from models.uow import UnitOfWork
+from planner.localtime import Clock, system_clock
+from services.clinic import ensure_clinic
+from services.users import ensure_bootstrap_admin
+
+DESCRIPTION = """Books rehab, cognitive training and therapy sessions inside the time windows
+that follow an IV infusion, with therapists who work then and are free, in free rooms.
+The default windows are the clinic's own material and are configurable (PUT /api/protocol).
+The software schedules; it makes no medical claim."""
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        uow = UnitOfWork(app.state.sessions)
+        ensure_clinic(uow, settings.clinic_name, settings.clinic_timezone)
+        if settings.bootstrap_admin_token:
+            ensure_bootstrap_admin(uow, settings.bootstrap_admin_token)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Infusion-window planner",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.clock = clock
+    errors.install(app)
+    for module in (clinic, resources, infusions):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Database tables (SQLAlchemy 2, typed) and the unit of work that owns each transaction."""

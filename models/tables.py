@@ -1,0 +1,160 @@
+"""The clinic's tables. Every instant is a ``UTCDateTime``; lists are JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from models.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Clinic(Base):
+    __tablename__ = "clinic"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class ProtocolVersion(Base):
+    __tablename__ = "protocol_versions"
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    anchor: Mapped[str] = mapped_column(String(8))
+    windows: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    therapist_id: Mapped[int | None] = mapped_column(ForeignKey("therapists.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+
+
+class Therapist(Base):
+    __tablename__ = "therapists"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    disciplines: Mapped[list[Any]] = mapped_column(JSON)
+    working_hours: Mapped[list[Any]] = mapped_column(JSON)
+    buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    max_sessions_per_day: Mapped[int | None] = mapped_column(Integer)
+
+
+class TimeOff(Base):
+    __tablename__ = "time_off"
+    __table_args__ = (Index("ix_time_off_therapist_start", "therapist_id", "start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id"))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class SessionType(Base):
+    __tablename__ = "session_types"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    discipline: Mapped[str] = mapped_column(String(64))
+    window: Mapped[str] = mapped_column(String(40))
+    room_kind: Mapped[str | None] = mapped_column(String(64))
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mrn: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class Infusion(Base):
+    __tablename__ = "infusions"
+    __table_args__ = (
+        Index("ix_infusions_patient_start", "patient_id", "start"),
+        Index("ix_infusions_start", "start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    protocol_version: Mapped[int] = mapped_column(ForeignKey("protocol_versions.version"))
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    care_plan: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+ACTIVE_STATUSES = ("booked", "checked_in")
+
+
+class TherapySession(Base):
+    """A booked rehab, training or therapy session (table ``sessions``)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_therapist_start", "therapist_id", "start"),
+        Index("ix_sessions_patient_start", "patient_id", "start"),
+        Index("ix_sessions_room_start", "room_id", "start"),
+        Index("ix_sessions_infusion", "infusion_id"),
+        Index("ix_sessions_start", "start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    infusion_id: Mapped[int] = mapped_column(ForeignKey("infusions.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    session_type: Mapped[str] = mapped_column(ForeignKey("session_types.key"))
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    window: Mapped[str] = mapped_column(String(40))
+    outside_window: Mapped[bool] = mapped_column(Boolean, default=False)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IdempotencyKey(Base):
+    """A POST's ``Idempotency-Key``, kept with the caller and the first answer for 24 h."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ux_idempotency_user_key", "user_id", "key", unique=True),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

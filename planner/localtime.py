@@ -1,0 +1,119 @@
+"""The clinic's clock (SPEC §3).
+
+Instants are aware datetimes, stored in UTC. Input without an offset is the clinic's wall
+time; a wall time that never happens (clocks go forward) or happens twice (clocks go back)
+is refused with its own code, so a booking never lands an hour away from what staff meant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import tz as dateutil_tz
+
+from planner.errors import PlannerError, ValidationFailed
+
+Clock = Callable[[], datetime]
+"""Something that tells the current instant (aware). Code that needs "now" takes one."""
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone called ``name``, or a 422 ``validation_error``."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValidationFailed(f"{name!r} is not an IANA time zone name") from exc
+
+
+def local_instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The one instant at which the clinic's clock shows ``wall`` (a naive datetime)."""
+    if not dateutil_tz.datetime_exists(wall, zone):
+        raise PlannerError(
+            "nonexistent_local_time",
+            f"{wall.isoformat()} does not exist in {zone.key}: the clocks skip it. "
+            "Send the time with an explicit UTC offset.",
+        )
+    if dateutil_tz.datetime_ambiguous(wall, zone):
+        raise PlannerError(
+            "ambiguous_local_time",
+            f"{wall.isoformat()} happens twice in {zone.key}: the clocks go back over it. "
+            "Send the time with an explicit UTC offset.",
+        )
+    return wall.replace(tzinfo=zone)
+
+
+def parse_instant(text: str, zone: ZoneInfo, *, field: str = "datetime") -> datetime:
+    """Parse RFC 3339 (``2026-03-08T03:30:00-04:00``) or a clinic wall time (no offset)."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(
+            f"{field}: {text!r} is not an RFC 3339 datetime such as 2026-03-08T09:30 or "
+            "2026-03-08T09:30:00-04:00"
+        ) from exc
+    if "T" not in text.upper() and " " not in text:
+        raise ValidationFailed(f"{field}: {text!r} is a date; a date and time is needed")
+    if parsed.tzinfo is None:
+        return local_instant(parsed, zone).astimezone(UTC)
+    return parsed.astimezone(UTC)
+
+
+def require_whole_minutes(instant: datetime, field: str = "start") -> datetime:
+    if instant.second or instant.microsecond:
+        raise ValidationFailed(f"{field} must be a whole minute (seconds must be 0)")
+    return instant
+
+
+def parse_local_date(text: str, *, field: str = "date") -> date:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"{field}: {text!r} is not a date in the form YYYY-MM-DD") from exc
+
+
+def parse_wall_time(text: str, *, field: str = "time") -> time:
+    try:
+        parsed = time.fromisoformat(text)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"{field}: {text!r} is not a time of day such as 08:00") from exc
+    if parsed.tzinfo is not None or parsed.second or parsed.microsecond:
+        raise ValidationFailed(f"{field}: {text!r} must be a wall time in whole minutes (HH:MM)")
+    return parsed
+
+
+def wall_to_instant(day: date, wall: time, zone: ZoneInfo, *, latest: bool = False) -> datetime:
+    """When the clock on ``day`` shows ``wall``, for working hours (never refused).
+
+    A wall time skipped by the clocks maps to the instant the clocks jump (02:30 on a
+    spring-forward night is 03:30 summer time); a repeated one maps to its first occurrence,
+    or its last with ``latest`` (used for the end of a shift, so the shift keeps its hours).
+    """
+    naive = datetime.combine(day, wall)
+    aware = naive.replace(tzinfo=zone, fold=1 if latest else 0)
+    if not dateutil_tz.datetime_exists(naive, zone):
+        aware = naive.replace(tzinfo=zone, fold=0)
+    return aware.astimezone(UTC)
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The clinic's local calendar day as a half-open UTC interval (23 or 25 h on DST days)."""
+    start = wall_to_instant(day, time(0), zone)
+    end = wall_to_instant(day + timedelta(days=1), time(0), zone)
+    return start, end
+
+
+def local_date(instant: datetime, zone: ZoneInfo) -> date:
+    return instant.astimezone(zone).date()
+
+
+def to_clinic(instant: datetime, zone: ZoneInfo) -> str:
+    """An instant as RFC 3339 with the clinic's offset (``2026-03-08T03:30:00-04:00``)."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetimes never leave the domain")
+    return instant.astimezone(zone).isoformat()
