@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import clinic, infusions, resources
+from api.routes import clinic, infusions, resources, sessions
 from api.settings import Settings
 from models.db import make_engine, session_factory
 from models.uow import UnitOfWork
@@ -46,6 +46,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.sessions = session_factory(engine)
     app.state.clock = clock
     errors.install(app)
-    for module in (clinic, resources, infusions):
+    for module in (clinic, resources, infusions, sessions):
         app.include_router(module.router)
     return app

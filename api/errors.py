@@ -43,6 +43,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "already_exists": 409,
 }
 
+OVERLAP_CODES = {
+    "ex_sessions_therapist": "therapist_busy",
+    "ex_sessions_patient": "patient_busy",
+    "ex_sessions_room": "room_unavailable",
+}
+
 TITLES = {
     401: "Unauthorized",
     403: "Forbidden",
@@ -92,6 +98,15 @@ def problem_for(error: PlannerError, zone_name: str | None = None) -> JSONRespon
     return problem(status, error.code, error.detail, headers, **extra)
 
 
+def clinic_zone_name(app: FastAPI) -> str:
+    """The clinic's zone, read fresh (another process may have changed it)."""
+    from models.uow import UnitOfWork
+    from services.common import clinic
+
+    with UnitOfWork(app.state.sessions) as uow:
+        return clinic(uow.session).timezone
+
+
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
     errors = []
     for err in exc.errors():
@@ -107,13 +122,7 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str,
 def install(app: FastAPI) -> None:
     @app.exception_handler(PlannerError)
     def _planner_error(request: Request, exc: PlannerError) -> JSONResponse:
-        zone_name = None
-        if exc.conflicts:
-            from models.uow import UnitOfWork
-            from services.common import clinic
-
-            with UnitOfWork(request.app.state.sessions) as uow:
-                zone_name = clinic(uow.session).timezone
+        zone_name = clinic_zone_name(request.app) if exc.conflicts else None
         return problem_for(exc, zone_name)
 
     @app.exception_handler(RequestValidationError)
@@ -133,7 +142,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        log.info("integrity conflict: %s", exc.orig.__class__.__name__)
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or ""
+        log.info("integrity conflict on %s", constraint or exc.orig.__class__.__name__)
+        for fragment, code in OVERLAP_CODES.items():
+            if fragment in constraint:
+                return problem(409, code, "another booking took this time meanwhile")
         return problem(409, "conflict", "the change collides with data stored meanwhile; retry")
 
     @app.exception_handler(OperationalError)

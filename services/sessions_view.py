@@ -43,9 +43,8 @@ def sessions_public(
     names: dict[int, str] = {}
     if with_names and rows:
         ids = {row.patient_id for row in rows}
-        names = dict(
-            session.execute(select(Patient.id, Patient.name).where(Patient.id.in_(ids))).tuples()
-        )
+        query = select(Patient.id, Patient.name).where(Patient.id.in_(ids))
+        names = {patient.id: patient.name for patient in session.execute(query)}
     return [session_public(row, zone, names.get(row.patient_id)) for row in rows]
 
 
