@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from uuid import uuid4
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from starlette.middleware.base import RequestResponseEndpoint
 
 from api import errors
-from api.routes import clinic, infusions, resources, sessions
+from api.routes import audit, clinic, infusions, resources, sessions, users
 from api.settings import Settings
 from models.db import make_engine, session_factory
 from models.uow import UnitOfWork
@@ -46,6 +48,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.sessions = session_factory(engine)
     app.state.clock = clock
     errors.install(app)
-    for module in (clinic, resources, infusions, sessions):
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        given = request.headers.get("x-request-id", "")
+        request.state.request_id = given[:64] if given.isprintable() and given else uuid4().hex
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    for module in (clinic, users, resources, infusions, sessions, audit):
         app.include_router(module.router)
     return app

@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from models.audit import AuditContext
 from models.uow import UnitOfWork
 from planner.errors import PlannerError
 from planner.localtime import Clock
@@ -18,11 +19,27 @@ from services.users import actor_for_token
 
 T = TypeVar("T")
 
-_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/users or /api/login")
+bearer = HTTPBearer(auto_error=False, description="A token from POST /api/users or /api/login")
+
+
+def audit_context(request: Request, outcome_action: str | None = None) -> AuditContext:
+    """Who is acting in ``request`` (read when the change commits, after authentication)."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    return AuditContext(
+        at=request.app.state.clock().astimezone(UTC),
+        actor_id=actor.user_id if actor else None,
+        actor=actor.username if actor else None,
+        role=actor.role.name if actor else None,
+        action=outcome_action or f"{request.method} {path}",
+        request_id=getattr(request.state, "request_id", None),
+        client_address=request.client.host if request.client else None,
+    )
 
 
 def get_uow(request: Request) -> UnitOfWork:
-    return UnitOfWork(request.app.state.sessions)
+    return UnitOfWork(request.app.state.sessions, audit=lambda: audit_context(request))
 
 
 def get_clock(request: Request) -> Clock:
@@ -38,7 +55,7 @@ def current_actor(
     request: Request,
     uow: UoW,
     clock: ClockDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise PlannerError("unauthorized", "send Authorization: Bearer <token>")

@@ -98,6 +98,28 @@ def problem_for(error: PlannerError, zone_name: str | None = None) -> JSONRespon
     return problem(status, error.code, error.detail, headers, **extra)
 
 
+DENIALS = {"unauthorized", "forbidden", "not_found"}
+PATIENT_DATA = {
+    "sessions": "session",
+    "infusions": "infusion",
+    "patients": "patient",
+    "therapists": "therapist",
+}
+
+
+def _record_denial(request: Request, code: str) -> None:
+    """Refused attempts on patient data are audited too (SPEC §5, access issue)."""
+    parts = request.url.path.strip("/").split("/")
+    entity = PATIENT_DATA.get(parts[1]) if len(parts) > 1 and parts[0] == "api" else None
+    if entity is None or (entity == "therapist" and "day" not in parts):
+        return
+    from api.deps import get_uow
+    from services.audit import record_denial
+
+    ident = next((int(p) for p in parts[2:] if p.isdigit()), None)
+    record_denial(get_uow(request), entity, ident, code)
+
+
 def clinic_zone_name(app: FastAPI) -> str:
     """The clinic's zone, read fresh (another process may have changed it)."""
     from models.uow import UnitOfWork
@@ -123,6 +145,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PlannerError)
     def _planner_error(request: Request, exc: PlannerError) -> JSONResponse:
         zone_name = clinic_zone_name(request.app) if exc.conflicts else None
+        if exc.code in DENIALS:
+            _record_denial(request, exc.code)
         return problem_for(exc, zone_name)
 
     @app.exception_handler(RequestValidationError)

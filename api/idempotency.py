@@ -153,4 +153,3 @@ def _release(uow: UnitOfWork, user_id: int, key: str) -> None:
             )
         )
         uow.commit()
-

@@ -15,3 +15,6 @@ class Settings(BaseSettings):
     token_ttl_hours: int = 24 * 30
     login_token_ttl_hours: int = 12
     idempotency_ttl_hours: int = 24
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    login_slowdown_seconds: float = 0.25

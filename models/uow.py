@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.audit import AuditContext, Change, ChangeRecorder
+
+ContextSource = Callable[[], AuditContext | None]
+
 
 class UnitOfWork:
-    """``with uow: ...; uow.commit()`` — leaving the block without a commit rolls back."""
+    """``with uow: ...; uow.commit()`` — leaving the block without a commit rolls back.
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    With an audit context, what the transaction changed is written as one audit entry in
+    the same transaction, at commit.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], audit: ContextSource | None = None) -> None:
         self._factory = factory
+        self._audit = audit
         self._session: Session | None = None
+        self._recorder = ChangeRecorder()
+        self._detach: Callable[[], None] | None = None
 
     @property
     def session(self) -> Session:
@@ -22,6 +34,9 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
+        self._recorder = ChangeRecorder()
+        if self._audit is not None:
+            self._detach = self._recorder.attach(self._session)
         return self
 
     def __exit__(
@@ -34,11 +49,25 @@ class UnitOfWork:
         try:
             session.rollback()
         finally:
+            if self._detach is not None:
+                self._detach()
+                self._detach = None
             session.close()
             self._session = None
 
-    def commit(self) -> None:
-        self.session.commit()
+    def record(self, change: Change, outcome: str | None = None) -> None:
+        """Note a change the ORM does not see (a bulk delete, a login) for the audit entry."""
+        self._recorder.add(change)
+        if outcome is not None:
+            self._recorder.outcome = outcome
 
-    def flush(self) -> None:
-        self.session.flush()
+    def commit(self) -> None:
+        session = self.session
+        context = self._audit() if self._audit is not None else None
+        if context is not None:
+            session.flush()
+            entry = self._recorder.entry(context)
+            if entry is not None:
+                session.add(entry)
+        session.commit()
+        self._recorder = ChangeRecorder()

@@ -319,3 +319,26 @@ class Board:
         self.occupations.append(occupation)
         if occupation.kind == "session" and occupation.therapist_id is not None:
             self._loads[(occupation.therapist_id, local_date(occupation.start, self.zone))] += 1
+
+    def remove(self, occupation: Occupation) -> None:
+        """Undo ``add`` (planning tries and retracts tentative bookings)."""
+        self.occupations.remove(occupation)
+        if occupation.kind == "session" and occupation.therapist_id is not None:
+            self._loads[(occupation.therapist_id, local_date(occupation.start, self.zone))] -= 1
+
+    def tentative(self, placement: Placement, ident: int) -> Occupation:
+        """The occupation a placement would create for this board's infusion's patient."""
+        return Occupation(
+            kind="session",
+            id=ident,
+            start=placement.start,
+            end=placement.end,
+            therapist_id=placement.therapist_id,
+            patient_id=self.infusion.patient_id,
+            room_id=placement.room_id,
+        )
+
+    def forget_sessions(self, ids: set[int]) -> None:
+        """Take sessions off the board (they are about to be placed again)."""
+        for occupation in [o for o in self.occupations if o.kind == "session" and o.id in ids]:
+            self.remove(occupation)

@@ -26,7 +26,10 @@ def parse_duration(text: str) -> timedelta:
             "(for example PT2H, PT90M, P1D, P28D)"
         )
     parts = {name: int(value) for name, value in match.groupdict().items() if value}
-    return timedelta(**parts)
+    try:
+        return timedelta(**parts)
+    except OverflowError as exc:
+        raise ValidationFailed(f"{text!r} is too long a duration") from exc
 
 
 def format_duration(value: timedelta) -> str:

@@ -15,6 +15,9 @@ from dateutil import tz as dateutil_tz
 
 from planner.errors import PlannerError, ValidationFailed
 
+MIN_YEAR, MAX_YEAR = 1900, 2999
+"""Datetimes outside these years are refused: windows after them must stay representable."""
+
 Clock = Callable[[], datetime]
 """Something that tells the current instant (aware). Code that needs "now" takes one."""
 
@@ -59,6 +62,8 @@ def parse_instant(text: str, zone: ZoneInfo, *, field: str = "datetime") -> date
         ) from exc
     if "T" not in text.upper() and " " not in text:
         raise ValidationFailed(f"{field}: {text!r} is a date; a date and time is needed")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValidationFailed(f"{field}: {text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
     if parsed.tzinfo is None:
         return local_instant(parsed, zone).astimezone(UTC)
     return parsed.astimezone(UTC)

@@ -12,6 +12,7 @@ from planner.errors import ValidationFailed
 
 Anchor = Literal["end", "start"]
 DEFAULT_INFUSION_MINUTES = 40
+MAX_OFFSET = timedelta(days=366)
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -101,6 +102,8 @@ def validate_windows(windows: Sequence[WindowSpec]) -> tuple[WindowSpec, ...]:
             raise ValidationFailed(f"window {spec.key!r}: start_offset cannot be negative")
         if spec.end_offset <= spec.start_offset:
             raise ValidationFailed(f"window {spec.key!r}: end_offset must come after start_offset")
+        if spec.end_offset > MAX_OFFSET:
+            raise ValidationFailed(f"window {spec.key!r}: end_offset must be at most P366D")
         target = spec.target_offset
         if target is not None and not spec.start_offset <= target <= spec.end_offset:
             raise ValidationFailed(

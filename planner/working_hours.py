@@ -91,6 +91,9 @@ def parse_rule(text: str, origin: date) -> rrule.rrule:
         raise ValidationFailed(
             f"rrule {text!r}: FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY for working hours"
         )
+    interval = _parts(text).get("INTERVAL", "1")
+    if not interval.isdigit() or int(interval) < 1:
+        raise ValidationFailed(f"rrule {text!r}: INTERVAL must be a whole number of at least 1")
     return rule
 
 

@@ -14,7 +14,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.tables import Infusion, Patient, Room, SessionType, Therapist, TherapySession, TimeOff
+from models.tables import (
+    ACTIVE_STATUSES,
+    Infusion,
+    Patient,
+    Room,
+    SessionType,
+    Therapist,
+    TherapySession,
+    TimeOff,
+)
 from planner.board import Board, InfusionFacts, Occupation, SessionKind, TherapistState
 from planner.errors import UnknownReference
 from planner.intervals import Interval
@@ -75,6 +84,19 @@ def therapist_state(
     )
 
 
+def occupation_of(row: TherapySession) -> Occupation:
+    return Occupation(
+        kind="session",
+        id=row.id,
+        start=row.start,
+        end=row.end,
+        therapist_id=row.therapist_id,
+        patient_id=row.patient_id,
+        room_id=row.room_id,
+        active=row.status in ACTIVE_STATUSES,
+    )
+
+
 def load_board(
     session: Session,
     infusion: Infusion,
@@ -83,12 +105,17 @@ def load_board(
     now: datetime,
     *,
     therapist_ids: list[int] | None = None,
+    patient_ids: list[int] | None = None,
 ) -> Board:
     """The calendar around ``span`` for booking sessions of ``infusion``.
 
     ``therapist_ids`` limits (and locks) the therapists considered; ``None`` means all.
+    ``patient_ids`` (default: the infusion's patient) are locked and their infusions loaded.
     """
-    session.execute(select(Patient.id).where(Patient.id == infusion.patient_id).with_for_update())
+    patients = sorted(set(patient_ids or []) | {infusion.patient_id})
+    session.execute(
+        select(Patient.id).where(Patient.id.in_(patients)).order_by(Patient.id).with_for_update()
+    )
     query = select(Therapist).order_by(Therapist.id).with_for_update()
     if therapist_ids is not None:
         query = query.where(Therapist.id.in_(therapist_ids))
@@ -107,16 +134,7 @@ def load_board(
         time_off[row.therapist_id].append(row)
     first, last = local_date(span.start, zone), local_date(span.end, zone)
     occupations = [
-        Occupation(
-            kind="session",
-            id=s.id,
-            start=s.start,
-            end=s.end,
-            therapist_id=s.therapist_id,
-            patient_id=s.patient_id,
-            room_id=s.room_id,
-            active=s.status in ("booked", "checked_in"),
-        )
+        occupation_of(s)
         for s in session.scalars(
             select(TherapySession).where(
                 TherapySession.start < span.end,
@@ -129,7 +147,7 @@ def load_board(
         Occupation("infusion", i.id, i.start, i.end, patient_id=i.patient_id)
         for i in session.scalars(
             select(Infusion).where(
-                Infusion.patient_id == infusion.patient_id,
+                Infusion.patient_id.in_(patients),
                 Infusion.status != "cancelled",
                 Infusion.start < span.end,
                 Infusion.end > span.start,

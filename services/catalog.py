@@ -12,9 +12,10 @@ from api.schemas.people import (
     SessionTypeCreate,
     SessionTypePublic,
 )
-from models.tables import Patient, Room, SessionType
+from models.tables import Patient, Room, SessionType, TherapySession
 from models.uow import UnitOfWork
-from planner.errors import PlannerError, ValidationFailed
+from planner.errors import NotFound, PlannerError, ValidationFailed
+from planner.roles import Actor
 from services.common import Page, current_protocol_row, get_or_404, protocol_from_row
 
 
@@ -70,6 +71,20 @@ def create_patient(uow: UnitOfWork, body: PatientCreate) -> PatientPublic:
         return PatientPublic.model_validate(row)
 
 
-def get_patient(uow: UnitOfWork, patient_id: int) -> PatientPublic:
+def get_patient(uow: UnitOfWork, patient_id: int, actor: Actor) -> PatientPublic:
+    """Staff see every patient; a therapist only those it has a session with (else 404)."""
     with uow:
-        return PatientPublic.model_validate(get_or_404(uow.session, Patient, patient_id, "patient"))
+        session = uow.session
+        row = get_or_404(session, Patient, patient_id, "patient")
+        if actor.is_therapist_only:
+            shared = session.scalar(
+                select(TherapySession.id)
+                .where(
+                    TherapySession.patient_id == patient_id,
+                    TherapySession.therapist_id == actor.therapist_id,
+                )
+                .limit(1)
+            )
+            if shared is None:
+                raise NotFound("patient", patient_id)
+        return PatientPublic.model_validate(row)

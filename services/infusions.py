@@ -27,7 +27,6 @@ from services.common import (
     clinic_zone,
     current_protocol_row,
     get_or_404,
-    get_reference,
     protocol_version,
 )
 from services.present import window_public
@@ -107,7 +106,10 @@ def record_infusion(uow: UnitOfWork, body: InfusionCreate, clock: Clock) -> Infu
     zone = clinic_zone(session)
     start = require_whole_minutes(parse_instant(body.start, zone, field="start"))
     end = start + timedelta(minutes=body.duration_minutes)
-    get_reference(session, Patient, body.patient_id, "patient")
+    # Lock the patient's row (PostgreSQL) so two overlapping requests cannot both pass the
+    # overlap check below; bookings lock the same row (services/board_loader.py).
+    if session.get(Patient, body.patient_id, with_for_update=True) is None:
+        raise UnknownReference("patient", body.patient_id)
     care_plan = check_care_plan(session, body.care_plan)
     refuse_overlapping_infusion(session, body.patient_id, start, end)
     row = Infusion(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.schemas.infusions import SessionPublic
@@ -68,12 +68,13 @@ def sessions_of_infusions(
 def cancel_active_sessions_of(
     session: Session, infusion_id: int, reason: str, now: datetime
 ) -> int:
-    result = session.execute(
-        update(TherapySession)
-        .where(
+    """Cancel every active session of an infusion (row by row, so the audit sees each)."""
+    rows = session.scalars(
+        select(TherapySession).where(
             TherapySession.infusion_id == infusion_id,
             TherapySession.status.in_(ACTIVE_STATUSES),
         )
-        .values(status="cancelled", cancel_reason=reason, updated_at=now)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    ).all()
+    for row in rows:
+        row.status, row.cancel_reason, row.updated_at = "cancelled", reason, now
+    return len(rows)

@@ -86,13 +86,13 @@ def get_therapist(uow: UnitOfWork, therapist_id: int, actor: Actor) -> Therapist
 
 def patch_therapist(uow: UnitOfWork, therapist_id: int, body: TherapistPatch) -> TherapistPublic:
     changes = _changes(body)
+    for required in ("name", "disciplines", "buffer_minutes"):
+        if required in changes and changes[required] is None:
+            raise ValidationFailed(f"{required} cannot be null")
     if "working_hours" in changes:
         changes["working_hours"] = _as_sent(body.working_hours or [])
     if "disciplines" in changes:
         changes["disciplines"] = sorted(set(body.disciplines or []))
-    for required in ("name", "disciplines", "buffer_minutes"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailed(f"{required} cannot be null")
     with uow:
         row = get_or_404(uow.session, Therapist, therapist_id, "therapist")
         for field, value in changes.items():

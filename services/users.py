@@ -20,6 +20,11 @@ from services.common import get_reference
 _hasher = PasswordHasher()
 
 
+def password_hash(password: str) -> str:
+    """An argon2id hash (argon2-cffi's defaults)."""
+    return _hasher.hash(password)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -53,7 +58,7 @@ def create_user(uow: UnitOfWork, body: UserCreate, clock: Clock, ttl: timedelta)
             username=body.username,
             role=body.role,
             therapist_id=body.therapist_id,
-            password_hash=_hasher.hash(body.password) if body.password else None,
+            password_hash=password_hash(body.password) if body.password else None,
             disabled=False,
             created_at=now,
         )

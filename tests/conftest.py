@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from api.settings import Settings
 from app import create_app
@@ -47,21 +47,48 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_engine() -> Iterator[Engine]:
+def pg_url() -> Iterator[str]:
+    """A database of this test run's own on the server of ``PLANNER_TEST_DATABASE_URL``.
+
+    Runs that share the server (two terminals, CI beside a developer) never see each
+    other's rows; the database is dropped at the end.
+    """
     assert PG_URL
-    engine = make_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    base = make_url(PG_URL)
+    name = f"{base.database}_run_{os.getpid()}"
+    server = create_engine(base, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_url)
     upgrade(engine)
     yield engine
     engine.dispose()
 
 
 def _empty_pg(engine: Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """DELETE and restart the id sequences: on a few rows ~10x faster than TRUNCATE.
+
+    Triggers are off for this transaction only: the audit log refuses DELETE by design.
+    """
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
+        for table in Base.metadata.sorted_tables:
+            for column in table.primary_key.columns:
+                conn.execute(
+                    text("SELECT setval(pg_get_serial_sequence(:table, :column), 1, false)"),
+                    {"table": f'"{table.name}"', "column": column.name},
+                )
         conn.execute(
             text(
                 "INSERT INTO protocol_versions (version, anchor, windows, created_at) "
@@ -89,8 +116,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return sqlite_url_for(path)
     engine: Engine = request.getfixturevalue("pg_engine")
     _empty_pg(engine)
-    assert PG_URL
-    return PG_URL
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

@@ -1,17 +1,14 @@
-"""Health, users, the clinic, the protocol and the windows preview."""
+"""Health, the clinic, the protocol and the windows preview."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from api.deps import Admin, AnyUser, ClockDep, UoW
 from api.schemas.clinic import ClinicBody, ClinicPublic, ProtocolBody, ProtocolPublic, WindowsPublic
-from api.schemas.people import UserCreate, UserPublic
 from services import clinic as clinic_service
-from services.users import create_user
 
 router = APIRouter(prefix="/api")
 
@@ -19,14 +16,6 @@ router = APIRouter(prefix="/api")
 @router.get("/health", tags=["health"])
 def health() -> dict[str, str]:
     return {"status": "ok"}
-
-
-@router.post("/users", status_code=201, tags=["users"])
-def post_user(
-    body: UserCreate, actor: Admin, uow: UoW, clock: ClockDep, request: Request
-) -> UserPublic:
-    ttl = timedelta(hours=request.app.state.settings.token_ttl_hours)
-    return create_user(uow, body, clock, ttl)
 
 
 @router.get("/clinic", tags=["clinic"])

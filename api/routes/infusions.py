@@ -8,7 +8,17 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.deps import ClockDep, PageDep, Scheduler, UoW, paginate
 from api.schemas.infusions import CancelBody, InfusionCreate, InfusionPublic
-from services import infusions
+from api.schemas.planning import (
+    DayPlanPublic,
+    DayPlanRequest,
+    FollowUpRequest,
+    FollowUpsPublic,
+    InfusionPatch,
+    InfusionReplanned,
+    PlanPublic,
+    PlanRequest,
+)
+from services import day_plan, follow_ups, infusions, planning, replan
 
 router = APIRouter(prefix="/api", tags=["infusions"])
 
@@ -17,7 +27,8 @@ router = APIRouter(prefix="/api", tags=["infusions"])
 def post_infusion(
     body: InfusionCreate, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> InfusionPublic:
-    return infusions.create_infusion(uow, body, clock)
+    """Record an infusion; with ``auto_book`` its care plan is booked in the same transaction."""
+    return planning.create_infusion_planned(uow, body, clock)
 
 
 @router.get("/infusions")
@@ -46,3 +57,35 @@ def cancel_infusion(
     body: Annotated[CancelBody | None, Body()] = None,
 ) -> InfusionPublic:
     return infusions.cancel_infusion(uow, infusion_id, body, clock)
+
+
+@router.patch("/infusions/{infusion_id}", response_model_by_alias=True)
+def patch_infusion(
+    infusion_id: int, body: InfusionPatch, actor: Scheduler, uow: UoW, clock: ClockDep
+) -> InfusionReplanned:
+    """Move the infusion (it started late); its sessions are re-planned in one transaction."""
+    return replan.replan_infusion(uow, infusion_id, body, clock)
+
+
+@router.post("/infusions/{infusion_id}/plan")
+def plan_infusion(
+    infusion_id: int, body: PlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
+) -> PlanPublic:
+    """Choose slots for the session types jointly; ``commit`` books them all or none."""
+    return planning.plan_for_infusion(uow, infusion_id, body, clock)
+
+
+@router.post("/infusions/{infusion_id}/follow-ups")
+def post_follow_ups(
+    infusion_id: int, body: FollowUpRequest, actor: Scheduler, uow: UoW, clock: ClockDep
+) -> FollowUpsPublic:
+    """Book a series from an RRULE in the clinic's wall time; each occurrence is reported."""
+    return follow_ups.book_follow_ups(uow, infusion_id, body, clock)
+
+
+@router.post("/plan/day", tags=["planning"])
+def post_plan_day(
+    body: DayPlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
+) -> DayPlanPublic:
+    """Plan every care plan of the day's infusions at once (SPEC §6)."""
+    return day_plan.plan_day(uow, body, clock)

@@ -84,5 +84,6 @@ def post_patient(body: PatientCreate, actor: Scheduler, uow: UoW) -> PatientPubl
 
 
 @router.get("/patients/{patient_id}", tags=["patients"])
-def get_patient(patient_id: int, actor: Scheduler, uow: UoW) -> PatientPublic:
-    return catalog.get_patient(uow, patient_id)
+def get_patient(patient_id: int, actor: AnyUser, uow: UoW) -> PatientPublic:
+    """Staff: any patient; a therapist: only a patient it has a session with."""
+    return catalog.get_patient(uow, patient_id, actor)

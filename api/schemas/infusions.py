@@ -23,6 +23,12 @@ class SessionPublic(Public):
     cancel_reason: str | None = None
 
 
+class UnplacedCarePlanItem(Public):
+    session_type: str
+    code: str
+    detail: str = ""
+
+
 class InfusionCreate(Request):
     patient_id: int
     start: str = Field(examples=["2026-03-07T23:50"])
@@ -43,6 +49,9 @@ class InfusionPublic(Public):
     cancel_reason: str | None = None
     windows: list[WindowPublic]
     sessions: list[SessionPublic]
+    unplaced: list[UnplacedCarePlanItem] | None = Field(
+        default=None, description="with auto_book: care-plan items that could not be booked"
+    )
 
 
 class CancelBody(Request):

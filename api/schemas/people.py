@@ -21,8 +21,25 @@ class UserPublic(Public):
     username: str
     role: str
     therapist_id: int | None
+    disabled: bool = False
     token: str | None = None
     token_expires_at: str | None = None
+
+
+class UserPatch(Request):
+    disabled: bool | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+
+
+class LoginBody(Request):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class LoginPublic(Public):
+    token: str
+    expires_at: str
+    role: str
 
 
 class WorkingHoursIn(Request):

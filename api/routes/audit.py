@@ -1,0 +1,29 @@
+"""The audit log: read-only, for administrators. No route changes or deletes an entry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import Admin, PageDep, UoW, paginate
+from api.schemas.audit import AuditPublic
+from services.audit import list_audit
+
+router = APIRouter(prefix="/api", tags=["audit"])
+
+
+@router.get("/audit")
+def get_audit(
+    actor: Admin,
+    uow: UoW,
+    page: PageDep,
+    request: Request,
+    response: Response,
+    since: Annotated[str | None, Query(description="RFC 3339 or clinic wall time")] = None,
+    entity: Annotated[str | None, Query(max_length=40)] = None,
+    by: Annotated[str | None, Query(alias="actor", description="username or user id")] = None,
+) -> list[AuditPublic]:
+    """Who did what, when, to what: before and after, oldest first."""
+    entries = list_audit(uow, page, since=since, entity=entity, actor=by)
+    return paginate(request, response, entries, page)

@@ -1,0 +1,111 @@
+"""The day optimizer: place as many requested sessions of a clinic day as possible (SPEC §6).
+
+``optimize(instance)`` takes a day instance in the benchmark format
+(``../shared/bench/README.md``) and answers a :class:`DayPlan`. Its rules are exactly those of
+the benchmark checker (SPEC §4): each session fits its window (elapsed-time offsets from the
+anchor, the infusion's end or start); starts lie on the ``grid_minutes`` marks of the local
+wall clock counted from local midnight (so DST days stay on the local grid); the therapist
+has the discipline and works the whole session; a therapist's sessions are ``buffer_minutes``
+apart; a patient's sessions never overlap each other nor the patient's infusions; a room of
+the right kind, never double-booked; ``max_sessions_per_day`` respected.
+
+Objective, in order: most sessions placed, then least total |midpoint - target| minutes, then
+even therapist loads (a final pass only). Method: a most-constrained-first construction, a
+local search (forced insertion with ejection and repair), then, when OR-Tools is importable
+(the ``optimize`` extra), a CP-SAT model warm-started from the heuristic plan; the better plan
+wins. Seeds are fixed; with a time limit the result may still vary with machine speed.
+
+Live-state extensions (all optional; the benchmark instances have none of them):
+
+- on a therapist: ``"booked": [[start, end], ...]``, existing active sessions (the buffer
+  applies between them and new sessions), and ``"sessions_already": int``, counted towards
+  ``max_sessions_per_day``;
+- on a room: ``"booked": [[start, end], ...]``;
+- top level ``"patients": [{"id": "p1", "booked": [[start, end], ...]}]``: times a patient is
+  already busy (sessions, other infusions); every infusion of a patient also blocks them;
+- top level ``"not_before": "<RFC 3339>"``: no session starts before this instant (items
+  whose whole window lies before it are unplaced with code ``in_the_past``);
+- an infusion's ``duration_minutes`` defaults to 40, a therapist's ``buffer_minutes`` to 0,
+  ``max_sessions_per_day`` to no limit, ``grid_minutes`` to 5; times without an offset are
+  the instance time zone's wall time.
+
+Unplaced items carry a §4 code: ``no_slot`` (the window holds no grid time at all),
+``in_the_past``, ``discipline_mismatch``, ``therapist_unavailable``, or, for the nearest miss
+against the final plan, ``therapist_busy``, ``patient_busy``, ``room_unavailable``,
+``daily_limit`` (see ``codes``).
+
+Pure domain code: no web framework, no database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from planner.optimize import cpsat, heuristic
+from planner.optimize.codes import diagnose
+from planner.optimize.model import InstanceError, load
+from planner.optimize.plan import DayPlan, Objective, PlacedSession, UnplacedItem, build
+from planner.optimize.state import State, assign_rooms
+
+__all__ = [
+    "DayPlan",
+    "InstanceError",
+    "Objective",
+    "PlacedSession",
+    "SolverUnavailable",
+    "UnplacedItem",
+    "optimize",
+]
+
+Solver = Literal["auto", "heuristic", "cp-sat"]
+
+# share of the budget the heuristic gets before CP-SAT takes over (auto / cp-sat)
+_HEURISTIC_SHARE = 0.3
+_HEURISTIC_MAX_S = 2.0
+_WORKERS = 2  # CP-SAT workers: the target machine has 2 cores
+# kept back for building the answer (codes, rooms, JSON)
+_MARGIN_S = 0.25
+
+
+class SolverUnavailable(RuntimeError):
+    """``solver="cp-sat"`` was asked for but OR-Tools is not installed."""
+
+
+def optimize(
+    instance: Mapping[str, Any],
+    *,
+    time_limit_s: float = 8.0,
+    solver: Solver = "auto",
+) -> DayPlan:
+    """Plan the day ``instance`` within about ``time_limit_s`` seconds.
+
+    Raises :class:`InstanceError` for a malformed instance and :class:`SolverUnavailable`
+    for ``solver="cp-sat"`` without OR-Tools.
+    """
+    began = time.monotonic()
+    if solver not in ("auto", "heuristic", "cp-sat"):
+        raise ValueError(f"unknown solver {solver!r}: auto, heuristic or cp-sat")
+    use_cp = solver != "heuristic" and cpsat.available()
+    if solver == "cp-sat" and not use_cp:
+        raise SolverUnavailable("solver cp-sat needs OR-Tools: pip install '.[optimize]'")
+    deadline = began + max(0.0, time_limit_s - _MARGIN_S)
+    problem = load(instance)
+
+    if use_cp:
+        budget = min(_HEURISTIC_MAX_S, _HEURISTIC_SHARE * (deadline - time.monotonic()))
+        state = heuristic.solve(problem, time.monotonic() + max(0.0, budget))
+        state = cpsat.improve(state, deadline, workers=_WORKERS)
+    else:
+        state = heuristic.solve(problem, deadline)
+    heuristic.fill(state)
+    heuristic.balance(state)
+    plan = assign_rooms(problem, _assignments(state))
+    codes = {i: diagnose(state, i) for i, a in enumerate(state.assign) if a is None}
+    name = "cp-sat+heuristic" if use_cp else "heuristic"
+    return build(problem, plan, codes, name, time.monotonic() - began)
+
+
+def _assignments(state: State) -> dict[int, tuple[int, int, int]]:
+    return {i: a for i, a in enumerate(state.assign) if a is not None}

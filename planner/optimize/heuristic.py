@@ -1,0 +1,273 @@
+"""Greedy construction, then local search by forced insertion with ejection and repair.
+
+Construction places the most constrained items first (fewest static candidates), each at its
+best feasible candidate. The local search repeats one move: force an item into a chosen
+candidate ``(start, therapist, room)``, eject whatever is in the way, reinsert the ejected
+items (most constrained first, each at its best feasible candidate), then try a few of the
+unplaced items; the move is kept when the plan is no worse (more placed, else no more
+deviation), otherwise undone. Forcing an unplaced item is an ejection chain that places more
+sessions; forcing a placed one nearer its target lowers the deviation.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from bisect import bisect_left
+
+from planner.optimize.model import Problem
+from planner.optimize.state import Assignment, State
+
+SEED = 20260310
+
+
+def construct(problem: Problem) -> State:
+    state = State(problem)
+    order = sorted(
+        (item for item in problem.items if item.cands),
+        key=lambda item: (len(item.cands), item.window[0], item.index),
+    )
+    for item in order:
+        state.insert_best(item.index)
+    state.forget()
+    return state
+
+
+def load_assignments(problem: Problem, assignments: dict[int, Assignment]) -> State:
+    """A state holding the given assignments (the caller guarantees they are feasible)."""
+    state = State(problem)
+    for i, a in sorted(assignments.items()):
+        state.place(i, a)
+    state.forget()
+    return state
+
+
+def improve(
+    state: State,
+    deadline: float,
+    *,
+    seed: int = SEED,
+    t_hot: float = 0.25,
+    t_cold: float = 0.004,
+    pack: float = 0.3,
+    wmul: float = 4.0,
+    q_unplaced: float = 0.5,
+    q_augment: float = 0.5,
+    depth: int = 3,
+) -> State:
+    """Simulated annealing over forced-insertion moves until ``deadline`` (monotonic).
+
+    The score is ``W * placed - deviation``; a worse move is kept with probability
+    ``exp(delta / T)``, ``T`` cooling from ``t_hot * W`` to ``t_cold * W``. Answers the best
+    state seen.
+    """
+    p = state.p
+    rng = random.Random(seed)
+    items = p.items
+    weight = int(wmul * (1 + max((it.dev2(t) for it in items for t, _ in it.cands), default=0)))
+    best_key = state.key()
+    best = {i: a for i, a in enumerate(state.assign) if a is not None}
+    floor = [item.dev2(item.cands[0][0]) if item.cands else 0 for item in items]
+    live = [item.index for item in items if item.cands]
+    began = time.monotonic()
+    span = max(1e-3, deadline - began)
+    temp = t_hot * weight
+    moves = 0
+    while live:
+        moves += 1
+        if moves % 16 == 0:
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            frac = (now - began) / span
+            temp = weight * t_hot * (t_cold / t_hot) ** frac
+        i = live[rng.randrange(len(live))]
+        if rng.random() < q_unplaced:
+            unplaced = [j for j in live if state.assign[j] is None]
+            if unplaced:
+                i = unplaced[rng.randrange(len(unplaced))]
+        a = state.assign[i]
+        if a is None and rng.random() < q_augment:
+            mark = state.mark()
+            if augment(state, i, rng, depth=depth):
+                state.forget()
+                if state.key() > best_key:
+                    best_key = state.key()
+                    best = {j: x for j, x in enumerate(state.assign) if x is not None}
+            else:
+                state.undo(mark)
+            continue
+        if a is None:
+            t, k = _pick_candidate(state, i, rng)
+        else:
+            cur = items[i].dev2(a[0])
+            if cur > floor[i] and rng.random() < 0.7:
+                better = [c for c in items[i].cands[:64] if items[i].dev2(c[0]) < cur]
+                t, k = rng.choice(better) if better else rng.choice(items[i].cands)
+            else:
+                t, k = rng.choice(items[i].cands)
+            if (t, k) == a[:2]:
+                continue
+        state.pack_early = rng.random() < pack
+        before = state.key()
+        mark = state.mark()
+        if not _force(state, i, t, k, rng):
+            state.undo(mark)
+            continue
+        for _ in range(2):
+            j = live[rng.randrange(len(live))]
+            if state.assign[j] is None:
+                state.insert_best(j)
+        after = state.key()
+        delta = weight * (after[0] - before[0]) + (after[1] - before[1])
+        if delta < 0 and rng.random() >= math.exp(delta / temp):
+            state.undo(mark)
+            state.pack_early = False
+            continue
+        state.forget()
+        state.pack_early = False
+        if after > best_key:
+            best_key = after
+            best = {j: x for j, x in enumerate(state.assign) if x is not None}
+        if best_key[1] == 0 and best_key[0] == len(live):
+            break  # everything placed at its target
+    return load_assignments(p, best)
+
+
+def augment(state: State, u: int, rng: random.Random, *, depth: int = 3,
+            nodes: int = 40, sample: int = 48) -> bool:
+    """Place unplaced item ``u`` by an ejection chain: displace a few items, re-place them.
+
+    A depth-limited search like an augmenting path in matching: try ``u``'s candidates
+    needing the fewest ejections (at most two, none already moved in this chain), eject,
+    place ``u``, and re-place each ejected item directly or recursively. On failure the
+    state may be partly changed: the caller undoes to its mark.
+    """
+    budget = [nodes]
+    return _augment(state, u, rng, depth, {u}, budget, sample)
+
+
+def _augment(state: State, u: int, rng: random.Random, depth: int, tabu: set[int],
+             budget: list[int], sample: int) -> bool:
+    if state.insert_best(u):
+        return True
+    if depth <= 0 or budget[0] <= 0:
+        return False
+    item = state.p.items[u]
+    cands = item.cands
+    if len(cands) > sample:
+        pool = cands[: sample // 2] + rng.sample(cands, sample // 2)
+    else:
+        pool = list(cands)
+    options: list[tuple[int, int, int, int, set[int]]] = []
+    for t, k in pool:
+        found = state.blockers(u, t, k, rng.randrange(1 << 16))
+        if found is None or not found or len(found) > 2 or found & tabu:
+            continue
+        options.append((len(found), item.dev2(t), t, k, found))
+    options.sort(key=lambda o: (o[0], o[1], o[2], o[3]))
+    seen: set[frozenset[int]] = set()
+    for _, _, t, k, victims in options[:4]:
+        key = frozenset(victims)
+        if key in seen:
+            continue
+        seen.add(key)
+        budget[0] -= 1
+        if budget[0] < 0:
+            return False
+        mark = state.mark()
+        for j in victims:
+            state.remove(j)
+        room = state.feasible(u, t, k)
+        if room is not None:
+            state.place(u, (t, k, room))
+            inner = tabu | victims
+            if all(_augment(state, j, rng, depth - 1, inner, budget, sample)
+                   for j in sorted(victims, key=lambda j: len(state.p.items[j].cands))):
+                return True
+        state.undo(mark)
+    return False
+
+
+def _pick_candidate(state: State, i: int, rng: random.Random) -> tuple[int, int]:
+    """Among a few random candidates, the one needing the fewest ejections."""
+    cands = state.p.items[i].cands
+    best: tuple[int, int] | None = None
+    best_cost = 1 << 30
+    for _ in range(4):
+        t, k = (
+            cands[rng.randrange(len(cands))]
+            if rng.random() < 0.5
+            else cands[rng.randrange(min(len(cands), 8))]
+        )
+        found = state.blockers(i, t, k, rng.randrange(1 << 16))
+        if found is None:
+            continue
+        cost = len(found)
+        if cost < best_cost:
+            best, best_cost = (t, k), cost
+    return best if best is not None else cands[0]
+
+
+def _force(state: State, i: int, t: int, k: int, rng: random.Random) -> bool:
+    found = state.blockers(i, t, k, rng.randrange(1 << 16))
+    if found is None:
+        return False
+    victims = found
+    if state.assign[i] is not None:
+        state.remove(i)
+    for j in victims:
+        state.remove(j)
+    room = state.feasible(i, t, k)
+    if room is None:
+        return False
+    state.place(i, (t, k, room))
+    items = state.p.items
+    order = sorted(victims, key=lambda j: (len(items[j].cands) * (0.7 + 0.6 * rng.random()), j))
+    for j in order:
+        state.insert_best(j)
+    return True
+
+
+def solve(problem: Problem, deadline: float, *, seed: int = SEED) -> State:
+    return improve(construct(problem), deadline, seed=seed)
+
+
+def fill(state: State) -> None:
+    """Place every unplaced item that still fits somewhere (most constrained first)."""
+    items = state.p.items
+    for i in sorted(
+        (i for i, a in enumerate(state.assign) if a is None and items[i].cands),
+        key=lambda i: (len(items[i].cands), i),
+    ):
+        state.insert_best(i)
+    state.forget()
+
+
+def balance(state: State, passes: int = 3) -> None:
+    """Even the therapists' loads by moving sessions to a less loaded therapist, same start."""
+    items = state.p.items
+    for _ in range(passes):
+        moved = False
+        for i, a in enumerate(state.assign):
+            if a is None:
+                continue
+            t, k, _ = a
+            for k2, starts in items[i].by_ther:
+                if len(state.ther[k2]) + 1 >= len(state.ther[k]) or k2 == k:
+                    continue
+                j = bisect_left(starts, t)
+                if j == len(starts) or starts[j] != t:
+                    continue
+                state.remove(i)
+                room = state.feasible(i, t, k2)
+                if room is None:
+                    state.place(i, a)
+                    continue
+                state.place(i, (t, k2, room))
+                moved = True
+                break
+        if not moved:
+            break
+    state.forget()

@@ -1,0 +1,359 @@
+"""A mutable partial plan with fast feasibility queries and an undo log.
+
+Rooms of a kind none of whose rooms has an existing booking are interchangeable: they are
+*pooled* (at most ``number of rooms`` sessions of the kind at any instant) and given concrete
+rooms at the end by interval colouring (``assign_rooms``), which always succeeds under that
+count. Rooms of other kinds are handled one by one.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+
+from planner.optimize.model import Item, Problem, Span
+
+Assignment = tuple[int, int, int]  # (start minute, therapist index, room index | NO_ROOM | POOL)
+Booking = tuple[int, int, int]  # (start, end, item index)
+NO_ROOM = -1
+POOL = -2
+_FAR = 1 << 40
+
+
+def _clear(start: int, end: int, busy: Iterable[tuple[int, int]]) -> bool:
+    return all(start >= b or end <= a for a, b in busy)
+
+
+def full_spans(books: Iterable[Booking], cap: int) -> list[Span]:
+    """The spans during which at least ``cap`` of ``books`` run at once."""
+    events = sorted([(a, 1) for a, _, _ in books] + [(b, -1) for _, b, _ in books])
+    out: list[Span] = []
+    count = 0
+    since = 0
+    for x, d in events:  # ends (-1) sort before starts (+1) at the same instant
+        if d > 0:
+            count += 1
+            if count == cap:
+                since = x
+        else:
+            if count == cap and x > since:
+                if out and out[-1][1] == since:
+                    out[-1] = (out[-1][0], x)
+                else:
+                    out.append((since, x))
+            count -= 1
+    return out
+
+
+def _allowed(forbidden: list[Span]) -> list[Span]:
+    """Closed ranges of starts outside every open interval of ``forbidden``."""
+    forbidden.sort()
+    out: list[Span] = []
+    lo = -_FAR
+    for x, y in forbidden:
+        if x >= lo:
+            out.append((lo, x))
+            lo = y
+        elif y > lo:
+            lo = y
+    out.append((lo, _FAR))
+    return out
+
+
+class State:
+    """Which item sits where, plus per-resource bookings of the new sessions."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.p = problem
+        self.assign: list[Assignment | None] = [None] * len(problem.items)
+        self.ther: list[list[Booking]] = [[] for _ in problem.therapists]
+        self.pat: list[list[Booking]] = [[] for _ in problem.patients]
+        self.room: list[list[Booking]] = [[] for _ in problem.rooms]
+        self.kind: dict[str, list[Booking]] = {}
+        self.kind_cap: dict[str, int] = {}
+        for r in problem.rooms:
+            self.kind.setdefault(r.kind, [])
+            self.kind_cap[r.kind] = self.kind_cap.get(r.kind, 0) + 1
+        self._full: dict[str, list[Span]] = {}
+        self.placed = 0
+        self.dev2 = 0
+        self.log: list[tuple[int, Assignment | None]] = []
+        # insert at the earliest feasible start even where the window has a target (packs
+        # sessions tightly; the local search then moves them nearer their targets)
+        self.pack_early = False
+
+    def key(self) -> tuple[int, int]:
+        """Larger is better: placed first, then less deviation."""
+        return (self.placed, -self.dev2)
+
+    # --- changes -----------------------------------------------------------------------
+    def place(self, i: int, a: Assignment) -> None:
+        item = self.p.items[i]
+        t, k, r = a
+        b = (t, t + item.duration, i)
+        self.ther[k].append(b)
+        self.pat[item.patient].append(b)
+        if r >= 0:
+            self.room[r].append(b)
+        elif r == POOL:
+            assert item.room_kind is not None
+            self.kind[item.room_kind].append(b)
+            self._full.pop(item.room_kind, None)
+        self.assign[i] = a
+        self.placed += 1
+        self.dev2 += item.dev2(t)
+        self.log.append((i, None))
+
+    def remove(self, i: int) -> None:
+        a = self.assign[i]
+        assert a is not None
+        item = self.p.items[i]
+        t, k, r = a
+        b = (t, t + item.duration, i)
+        self.ther[k].remove(b)
+        self.pat[item.patient].remove(b)
+        if r >= 0:
+            self.room[r].remove(b)
+        elif r == POOL:
+            assert item.room_kind is not None
+            self.kind[item.room_kind].remove(b)
+            self._full.pop(item.room_kind, None)
+        self.assign[i] = None
+        self.placed -= 1
+        self.dev2 -= item.dev2(t)
+        self.log.append((i, a))
+
+    def mark(self) -> int:
+        return len(self.log)
+
+    def undo(self, mark: int) -> None:
+        """Roll back every change made since ``mark``."""
+        while len(self.log) > mark:
+            i, before = self.log.pop()
+            if before is None:
+                self.remove(i)
+            else:
+                self.place(i, before)
+            self.log.pop()
+
+    def forget(self) -> None:
+        self.log.clear()
+
+    # --- queries -----------------------------------------------------------------------
+    def _kind_full(self, kind: str) -> list[Span]:
+        spans = self._full.get(kind)
+        if spans is None:
+            spans = self._full[kind] = full_spans(self.kind[kind], self.kind_cap[kind])
+        return spans
+
+    def room_for(self, item: Item, t: int, end: int) -> int | None:
+        if item.room_kind is None:
+            return NO_ROOM
+        if item.pooled:
+            ok = all(t >= b or end <= a for a, b in self._kind_full(item.room_kind))
+            return POOL if ok else None
+        for r in item.rooms:
+            if _clear(t, end, self.p.rooms[r].booked) and all(
+                t >= b or end <= a for a, b, _ in self.room[r]
+            ):
+                return r
+        return None
+
+    def feasible(self, i: int, t: int, k: int) -> int | None:
+        """The room to use (or ``NO_ROOM``/``POOL``) if ``i`` fits at ``t`` with ``k``."""
+        item = self.p.items[i]
+        th = self.p.therapists[k]
+        mine = self.ther[k]
+        if th.cap is not None and len(mine) >= th.cap:
+            return None
+        end = t + item.duration
+        buf = th.buffer
+        for a, b, _ in mine:
+            if t < b + buf and a < end + buf:
+                return None
+        for a, b, _ in self.pat[item.patient]:
+            if t < b and a < end:
+                return None
+        return self.room_for(item, t, end)
+
+    def best_spot(self, i: int) -> Assignment | None:
+        """Item ``i``'s best feasible candidate: nearest the target (else earliest)."""
+        item = self.p.items[i]
+        dur = item.duration
+        common = [(a - dur, b) for a, b, _ in self.pat[item.patient]]
+        if item.room_kind is not None:
+            if item.pooled:
+                common += [(a - dur, b) for a, b in self._kind_full(item.room_kind)]
+            else:
+                common += self._rooms_forbidden(item)
+        ideal2 = None if item.target is None or self.pack_early else 2 * item.target - dur
+        best: tuple[int, int, int] | None = None
+        for k, starts in item.by_ther:
+            th = self.p.therapists[k]
+            mine = self.ther[k]
+            if th.cap is not None and len(mine) >= th.cap:
+                continue
+            buf = th.buffer
+            forbidden = common + [(a - dur - buf, b + buf) for a, b, _ in mine]
+            t = _best_start(starts, _allowed(forbidden), ideal2)
+            if t is None:
+                continue
+            cand = (0 if ideal2 is None else abs(2 * t - ideal2), t, k)
+            if best is None or cand < best:
+                best = cand
+        if best is None:
+            return None
+        t, k = best[1], best[2]
+        room = self.room_for(item, t, t + dur)
+        assert room is not None
+        return (t, k, room)
+
+    def free_starts(self, i: int) -> list[tuple[int, list[int]]]:
+        """Item ``i``'s candidate starts per therapist that fit beside the placed items."""
+        item = self.p.items[i]
+        dur = item.duration
+        common = [(a - dur, b) for a, b, j in self.pat[item.patient] if j != i]
+        if item.room_kind is not None:
+            if item.pooled:
+                common += [(a - dur, b) for a, b in self._kind_full(item.room_kind)]
+            else:
+                common += self._rooms_forbidden(item)
+        out: list[tuple[int, list[int]]] = []
+        for k, starts in item.by_ther:
+            th = self.p.therapists[k]
+            mine = [b for b in self.ther[k] if b[2] != i]
+            if th.cap is not None and len(mine) >= th.cap:
+                continue
+            buf = th.buffer
+            forbidden = common + [(a - dur - buf, b + buf) for a, b, _ in mine]
+            ok: list[int] = []
+            for lo, hi in _allowed(forbidden):
+                ok += starts[bisect_left(starts, lo) : bisect_right(starts, hi)]
+            if ok:
+                out.append((k, ok))
+        return out
+
+    def _rooms_forbidden(self, item: Item) -> list[Span]:
+        """Starts at which no room of the item's (unpooled) kind is free, as open spans."""
+        dur = item.duration
+        per_room = []
+        for r in item.rooms:
+            busy = list(self.p.rooms[r].booked) + [(a, b) for a, b, _ in self.room[r]]
+            per_room.append([(a - dur, b) for a, b in busy])
+        if not per_room:
+            return [(-_FAR, _FAR)]
+        out = per_room[0]
+        for spans in per_room[1:]:
+            out = _intersect(out, spans)
+        return out
+
+    def insert_best(self, i: int) -> bool:
+        a = self.best_spot(i)
+        if a is None:
+            return False
+        self.place(i, a)
+        return True
+
+    def blockers(self, i: int, t: int, k: int, pick: int) -> set[int] | None:
+        """The placed items to eject so ``i`` fits at ``(t, k)``; None if that cannot help.
+
+        ``pick`` chooses among equally good victims (any integer).
+        """
+        p = self.p
+        item = p.items[i]
+        th = p.therapists[k]
+        end = t + item.duration
+        out: set[int] = set()
+        buf = th.buffer
+        mine = [b for b in self.ther[k] if b[2] != i]
+        for a, b, j in mine:
+            if t < b + buf and a < end + buf:
+                out.add(j)
+        for a, b, j in self.pat[item.patient]:
+            if j != i and t < b and a < end:
+                out.add(j)
+        if th.cap is not None and len(mine) - sum(1 for b in mine if b[2] in out) >= th.cap:
+            rest = [b[2] for b in mine if b[2] not in out]
+            if not rest:
+                return None
+            out.add(rest[pick % len(rest)])
+        if item.room_kind is None:
+            return out
+        if item.pooled:
+            cap = self.kind_cap[item.room_kind]
+            hits = [
+                b
+                for b in self.kind[item.room_kind]
+                if b[2] != i and b[2] not in out and t < b[1] and b[0] < end
+            ]
+            while True:
+                full = [s for s in full_spans(hits, cap) if t < s[1] and s[0] < end]
+                if not full:
+                    return out
+                x = full[0][0]
+                covering = [b for b in hits if b[0] <= x < b[1]]
+                victim = covering[pick % len(covering)]
+                hits.remove(victim)
+                out.add(victim[2])
+        best: set[int] | None = None
+        for r in item.rooms:
+            if not _clear(t, end, p.rooms[r].booked):
+                continue
+            extra = {j for a, b, j in self.room[r] if j != i and t < b and a < end} - out
+            if best is None or len(extra) < len(best):
+                best = extra
+        if best is None:
+            return None
+        return out | best
+
+
+def _best_start(starts: Sequence[int], allowed: list[Span], ideal2: int | None) -> int | None:
+    best: int | None = None
+    best_d = _FAR
+    n = len(starts)
+    for lo, hi in allowed:
+        a = bisect_left(starts, lo)
+        if a >= n:
+            break
+        z = bisect_right(starts, hi) - 1
+        if a > z:
+            continue
+        if ideal2 is None:
+            return starts[a]
+        j = bisect_left(starts, (ideal2 + 1) // 2, a, z + 1)
+        for c in (j - 1, j):
+            if a <= c <= z:
+                d = abs(2 * starts[c] - ideal2)
+                if d < best_d or (d == best_d and best is not None and starts[c] < best):
+                    best, best_d = starts[c], d
+        if starts[z] * 2 >= ideal2 and best is not None:
+            break  # later ranges are farther from the target
+    return best
+
+
+def _intersect(a: list[Span], b: list[Span]) -> list[Span]:
+    """Intersection of two unions of open intervals."""
+    a = sorted(a)
+    b = sorted(b)
+    out: list[Span] = []
+    for x0, y0 in a:
+        for x1, y1 in b:
+            lo, hi = max(x0, x1), min(y0, y1)
+            if lo < hi:
+                out.append((lo, hi))
+    return out
+
+
+def assign_rooms(problem: Problem, plan: dict[int, Assignment]) -> dict[int, Assignment]:
+    """Replace ``POOL`` by concrete rooms (interval colouring in start order)."""
+    out = dict(plan)
+    ends: dict[int, int] = {}
+    for i in sorted(out, key=lambda i: (out[i][0], i)):
+        t, k, r = out[i]
+        if r != POOL:
+            continue
+        item = problem.items[i]
+        room = next(x for x in item.rooms if ends.get(x, t) <= t)
+        ends[room] = t + item.duration
+        out[i] = (t, k, room)
+    return out

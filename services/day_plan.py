@@ -1,0 +1,269 @@
+"""``POST /api/plan/day``: every care plan of a day's infusions placed at once (SPEC §6).
+
+The clinic's live state becomes an optimizer instance (``planner.optimize``, the same code
+``planner optimize`` runs on the benchmark); each session it proposes is then confirmed by
+``Board.check``, the booking rules themselves, before it is shown or booked. With ``commit``
+everything confirmed is booked in one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.schemas.planning import DayPlanPublic, DayPlanRequest, PlannedSession, UnplacedItem
+from models.tables import Infusion, SessionType, TherapySession
+from models.uow import UnitOfWork
+from planner.board import Board, SessionKind
+from planner.errors import PlannerError
+from planner.intervals import Interval
+from planner.localtime import Clock, day_bounds, parse_local_date, to_clinic
+from planner.optimize import DayPlan, optimize
+from services.board_loader import infusion_facts, kind_of, load_board, span_around
+from services.booking import insert_session
+from services.common import clinic_zone, protocol_version, windows_to_json
+
+
+def _iso(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).isoformat()
+
+
+def _instance(
+    board: Board,
+    infusions: list[Infusion],
+    wanted: dict[int, list[str]],
+    kinds: dict[str, SessionKind],
+    day: str,
+    sessions_today: dict[int, int],
+    protocol: dict[str, Any],
+) -> dict[str, Any]:
+    zone = board.zone
+    busy_patient: dict[int, list[list[str]]] = defaultdict(list)
+    busy_therapist: dict[int, list[list[str]]] = defaultdict(list)
+    busy_room: dict[int, list[list[str]]] = defaultdict(list)
+    planned_ids = {i.id for i in infusions}
+    for o in board.occupations:
+        if not o.active:
+            continue
+        span = [_iso(o.start, zone), _iso(o.end, zone)]
+        if o.kind == "infusion" and o.id in planned_ids:
+            continue  # the instance's own infusions block their patients already
+        if o.patient_id is not None:
+            busy_patient[o.patient_id].append(span)
+        if o.kind == "session" and o.therapist_id is not None:
+            busy_therapist[o.therapist_id].append(span)
+        if o.kind == "session" and o.room_id is not None:
+            busy_room[o.room_id].append(span)
+    return {
+        "name": f"clinic-{day}",
+        "date": day,
+        "timezone": zone.key,
+        "grid_minutes": 5,
+        "not_before": board.now.isoformat(),
+        "protocol": protocol,
+        "session_types": [
+            {
+                "key": k.key,
+                "duration_minutes": int(k.duration.total_seconds() // 60),
+                "discipline": k.discipline,
+                "window": k.window,
+                "room_kind": k.room_kind,
+            }
+            for k in kinds.values()
+        ],
+        "therapists": [
+            {
+                "id": f"t{t.id}",
+                "disciplines": sorted(t.disciplines),
+                "working": [[_iso(w.start, zone), _iso(w.end, zone)] for w in t.working()],
+                "buffer_minutes": int(t.buffer.total_seconds() // 60),
+                "max_sessions_per_day": t.max_per_day,
+                "booked": busy_therapist[t.id],
+                "sessions_already": sessions_today.get(t.id, 0),
+            }
+            for t in board.therapists.values()
+        ],
+        "rooms": [
+            {"id": f"r{room_id}", "kind": kind, "booked": busy_room[room_id]}
+            for room_id, kind in board.rooms.items()
+        ],
+        "patients": [{"id": f"p{p}", "booked": spans} for p, spans in busy_patient.items()],
+        "infusions": [
+            {
+                "id": f"i{i.id}",
+                "patient_id": f"p{i.patient_id}",
+                "start": _iso(i.start, zone),
+                "duration_minutes": i.duration_minutes,
+                "care_plan": wanted[i.id],
+            }
+            for i in infusions
+        ],
+    }
+
+
+def plan_day(uow: UnitOfWork, body: DayPlanRequest, clock: Clock) -> DayPlanPublic:
+    day = parse_local_date(body.date)
+    with uow:
+        session = uow.session
+        zone = clinic_zone(session)
+        first, last = day_bounds(day, zone)
+        infusions = list(
+            session.scalars(
+                select(Infusion)
+                .where(
+                    Infusion.start >= first, Infusion.start < last, Infusion.status != "cancelled"
+                )
+                .order_by(Infusion.start, Infusion.id)
+            )
+        )
+        booked = defaultdict(set)
+        for infusion_id, key in session.execute(
+            select(TherapySession.infusion_id, TherapySession.session_type).where(
+                TherapySession.infusion_id.in_([i.id for i in infusions]),
+                TherapySession.status.in_(("booked", "checked_in")),
+            )
+        ):
+            booked[infusion_id].add(key)
+        wanted = {i.id: [k for k in i.care_plan if k not in booked[i.id]] for i in infusions}
+        infusions = [i for i in infusions if wanted[i.id]]
+        kinds = {row.key: kind_of(row) for row in session.scalars(select(SessionType))}
+        objective: dict[str, Any] = {"placed": 0, "requested": 0, "deviation_minutes": 0.0}
+        if not infusions:
+            return DayPlanPublic(
+                sessions=[],
+                unplaced=[],
+                objective=objective,
+                solver="none",
+                seconds=0.0,
+                committed=body.commit,
+            )
+        now = clock().astimezone(UTC)
+        windows_end = max(w.end for i in infusions for w in infusion_facts(session, i).windows)
+        span = span_around(first, max(last, windows_end), zone)
+        board = load_board(
+            session,
+            infusions[0],
+            Interval(span.start, span.end),
+            zone,
+            now,
+            patient_ids=[i.patient_id for i in infusions],
+        )
+        sessions_today = _sessions_on(board, day)
+        planned: list[PlannedSession] = []
+        unplaced: list[UnplacedItem] = []
+        solver, seconds, deviation = "heuristic", 0.0, 0.0
+        by_version: dict[int, list[Infusion]] = defaultdict(list)
+        for infusion in infusions:
+            by_version[infusion.protocol_version].append(infusion)
+        for version, group in sorted(by_version.items()):
+            protocol = protocol_version(session, version)
+            instance = _instance(
+                board,
+                group,
+                wanted,
+                kinds,
+                day.isoformat(),
+                sessions_today,
+                {"anchor": protocol.anchor, "windows": windows_to_json(protocol.windows)},
+            )
+            result = optimize(instance, time_limit_s=body.time_limit_seconds / len(by_version))
+            solver, seconds = result.solver, seconds + result.seconds
+            confirmed, refused, off_target = _confirm(
+                session, board, group, kinds, result, body.commit, now
+            )
+            planned += confirmed
+            unplaced += refused
+            deviation += off_target
+        objective = {
+            "placed": len(planned),
+            "requested": len(planned) + len(unplaced),
+            "deviation_minutes": deviation,
+        }
+        if body.commit:
+            uow.commit()
+        return DayPlanPublic(
+            sessions=sorted(planned, key=lambda p: (p.start, p.therapist_id)),
+            unplaced=unplaced,
+            objective=objective,
+            solver=solver,
+            seconds=round(seconds, 3),
+            committed=body.commit,
+        )
+
+
+def _sessions_on(board: Board, day: date) -> dict[int, int]:
+    counts: dict[int, int] = defaultdict(int)
+    for o in board.occupations:
+        on_day = o.start.astimezone(board.zone).date() == day
+        if o.kind == "session" and o.therapist_id is not None and on_day:
+            counts[o.therapist_id] += 1
+    return counts
+
+
+def _confirm(
+    session: Session,
+    board: Board,
+    infusions: list[Infusion],
+    kinds: dict[str, SessionKind],
+    result: DayPlan,
+    commit: bool,
+    now: datetime,
+) -> tuple[list[PlannedSession], list[UnplacedItem], float]:
+    """Check each proposed session with the booking rules; book it when committing."""
+    by_id = {f"i{i.id}": i for i in infusions}
+    facts = {i.id: infusion_facts(session, i) for i in infusions}
+    zone = board.zone
+    confirmed: list[PlannedSession] = []
+    refused = [
+        UnplacedItem(infusion_id=by_id[u.infusion_id].id, session_type=u.session_type, code=u.code)
+        for u in result.unplaced
+    ]
+    deviation = 0.0
+    for proposal in sorted(result.sessions, key=lambda s: s.start):
+        infusion = by_id[proposal.infusion_id]
+        view = dataclasses.replace(board, infusion=facts[infusion.id])
+        kind = kinds[proposal.session_type]
+        room = int(proposal.room_id[1:]) if proposal.room_id else None
+        try:
+            try:
+                placement = view.check(
+                    kind, proposal.start, therapist_id=int(proposal.therapist_id[1:]), room_id=room
+                )
+            except PlannerError as refusal:
+                if refusal.code != "room_unavailable":
+                    raise
+                placement = view.check(
+                    kind, proposal.start, therapist_id=int(proposal.therapist_id[1:])
+                )
+        except PlannerError as refusal:
+            refused.append(
+                UnplacedItem(infusion_id=infusion.id, session_type=kind.key, code=refusal.code)
+            )
+            continue
+        ident = insert_session(session, infusion, kind.key, placement, now).id if commit else None
+        board.add(view.tentative(placement, ident or -len(confirmed) - 1))
+        window = facts[infusion.id].window(kind.window)
+        if window is not None and window.target is not None:
+            deviation += placement.score
+        confirmed.append(
+            PlannedSession(
+                id=ident,
+                infusion_id=infusion.id,
+                patient_id=infusion.patient_id,
+                session_type=kind.key,
+                therapist_id=placement.therapist_id,
+                room_id=placement.room_id,
+                start=to_clinic(placement.start, zone),
+                end=to_clinic(placement.end, zone),
+                window=placement.window,
+                score=placement.score,
+                status="booked" if commit else "proposed",
+            )
+        )
+    return confirmed, refused, deviation

@@ -1,0 +1,102 @@
+"""A real HTTP server (uvicorn in a background thread) for tests that need real concurrency."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx2
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.db import make_engine
+from models.tables import TherapySession
+from tests.support import ADMIN
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` on a free 127.0.0.1 port; yields the base URL; stops the server after."""
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive(), "the server thread died while starting"
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def client(base_url: str) -> httpx2.Client:
+    return httpx2.Client(base_url=base_url, headers=ADMIN, timeout=60)
+
+
+def created(http: httpx2.Client, path: str, body: dict[str, Any]) -> Any:
+    response = http.post(path, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def all_at_once(calls: list[Callable[[], httpx2.Response]]) -> list[httpx2.Response]:
+    """Run every call in its own thread, released together by a barrier; their answers."""
+    barrier = threading.Barrier(len(calls))
+    answers: list[httpx2.Response | BaseException | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            answers[index] = calls[index]()
+        except BaseException as exc:  # reported below, in the test's thread
+            answers[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    failures = [a for a in answers if not isinstance(a, httpx2.Response)]
+    assert not failures, failures
+    return [a for a in answers if isinstance(a, httpx2.Response)]
+
+
+def overlapping_active(database_url: str) -> list[tuple[str, int, int]]:
+    """Pairs of active sessions that share a therapist, a patient or a room and overlap."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            rows = [
+                row
+                for row in session.scalars(select(TherapySession))
+                if row.status in ("booked", "checked_in")
+            ]
+    finally:
+        engine.dispose()
+    clashes = []
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            if not (a.start < b.end and b.start < a.end):
+                continue
+            for resource in ("therapist_id", "patient_id", "room_id"):
+                value = getattr(a, resource)
+                if value is not None and value == getattr(b, resource):
+                    clashes.append((resource, a.id, b.id))
+    return clashes

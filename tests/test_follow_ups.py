@@ -1,0 +1,107 @@
+"""Follow-up series from an RRULE, in wall time across DST."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support import Api
+
+
+@pytest.fixture
+def series(api: Api) -> dict[str, Any]:
+    """An infusion on 2026-03-03 (EST); long_term runs 2026-03-04 … 2026-03-31 (EDT from 03-08)."""
+    therapist = api.therapist("Lee", ("physio",), start="08:00", end="17:00")
+    api.session_type("follow_up", "long_term", "physio", 45, room_kind=None)
+    patient = api.patient("Pat")
+    infusion = api.infusion(patient["id"], "2026-03-03T08:00")
+    return {"infusion": infusion, "therapist": therapist}
+
+
+def test_weekly_series_keeps_local_time_across_dst(api: Api, series: dict[str, Any]) -> None:
+    answer = api.ok(
+        "POST",
+        f"/api/infusions/{series['infusion']['id']}/follow-ups",
+        {"session_type": "follow_up", "rrule": "FREQ=WEEKLY;COUNT=4", "start": "2026-03-04T10:00"},
+    )
+    assert [s["start"] for s in answer["sessions"]] == [
+        "2026-03-04T10:00:00-05:00",
+        "2026-03-11T10:00:00-04:00",  # after the spring-forward night: still 10:00 local
+        "2026-03-18T10:00:00-04:00",
+        "2026-03-25T10:00:00-04:00",
+    ]
+    assert answer["unplaced"] == []
+
+
+def test_rule_without_count_stops_at_window_end(api: Api, series: dict[str, Any]) -> None:
+    answer = api.ok(
+        "POST",
+        f"/api/infusions/{series['infusion']['id']}/follow-ups",
+        {"session_type": "follow_up", "rrule": "FREQ=WEEKLY", "start": "2026-03-04T10:00"},
+    )
+    assert len(answer["sessions"]) == 4  # 04, 11, 18, 25; 04-01 is past the window's end
+    assert answer["unplaced"] == []
+
+
+def test_occurrences_past_window_and_taken_times(api: Api, series: dict[str, Any]) -> None:
+    infusion = series["infusion"]
+    api.ok(
+        "POST",
+        "/api/sessions",
+        {"infusion_id": infusion["id"], "session_type": "follow_up", "start": "2026-03-11T10:00"},
+        201,
+    )
+    answer = api.ok(
+        "POST",
+        f"/api/infusions/{infusion['id']}/follow-ups",
+        {"session_type": "follow_up", "rrule": "FREQ=WEEKLY;COUNT=5", "start": "2026-03-04T10:00"},
+    )
+    codes = {u["occurrence"][:10]: u["code"] for u in answer["unplaced"]}
+    # No therapist named: the patient's own session is the first rule in the way (§4 order).
+    assert codes == {"2026-03-11": "patient_busy", "2026-04-01": "outside_window"}
+    assert len(answer["sessions"]) == 3
+
+
+def test_tolerance_moves_to_nearest_free_time(api: Api, series: dict[str, Any]) -> None:
+    infusion = series["infusion"]
+    api.ok(
+        "POST",
+        "/api/sessions",
+        {"infusion_id": infusion["id"], "session_type": "follow_up", "start": "2026-03-11T10:00"},
+        201,
+    )
+    answer = api.ok(
+        "POST",
+        f"/api/infusions/{infusion['id']}/follow-ups",
+        {
+            "session_type": "follow_up",
+            "rrule": "FREQ=WEEKLY;COUNT=2",
+            "start": "2026-03-04T10:00",
+            "tolerance_minutes": 60,
+        },
+    )
+    assert [s["start"] for s in answer["sessions"]] == [
+        "2026-03-04T10:00:00-05:00",
+        "2026-03-11T09:15:00-04:00",  # 10:00–10:45 is taken; 09:15 and 10:45 tie: earlier
+    ]
+
+
+def test_dst_gap_occurrence_is_reported(api: Api, series: dict[str, Any]) -> None:
+    api.therapist("Night", ("physio",), start="00:00", end="06:00")
+    answer = api.ok(
+        "POST",
+        f"/api/infusions/{series['infusion']['id']}/follow-ups",
+        {"session_type": "follow_up", "rrule": "FREQ=DAILY;COUNT=6", "start": "2026-03-05T02:30"},
+    )
+    assert [u["code"] for u in answer["unplaced"]] == ["nonexistent_local_time"]
+    assert answer["unplaced"][0]["occurrence"].startswith("2026-03-08T02:30")
+    assert len(answer["sessions"]) == 5
+
+
+def test_bad_rrule_is_422(api: Api, series: dict[str, Any]) -> None:
+    response = api.post(
+        f"/api/infusions/{series['infusion']['id']}/follow-ups",
+        {"session_type": "follow_up", "rrule": "FREQ=SOMETIMES", "start": "2026-03-04T10:00"},
+    )
+    assert response.status_code == 422 and response.json()["code"] == "validation_error"

@@ -1,0 +1,149 @@
+"""SPEC §5: POST /api/sessions honours ``Idempotency-Key``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import httpx2
+import pytest
+from fastapi import FastAPI
+
+from tests import booking_fixtures
+from tests.booking_fixtures import Clinic
+from tests.booking_helpers import DAY, book, new_infusion, post_session, problem, sessions
+from tests.live_server import all_at_once, client, created, serve
+from tests.support import ADMIN, FakeClock
+
+clinic = booking_fixtures.clinic
+
+
+def _keyed(key: str, headers: dict[str, str] = ADMIN) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key}
+
+
+def _post(
+    clinic: Clinic, key: str, start: str, headers: dict[str, str] = ADMIN, **extra: Any
+) -> Any:
+    return post_session(
+        clinic.api, clinic.infusion["id"], f"{DAY}T{start}", headers=_keyed(key, headers), **extra
+    )
+
+
+def test_a_replay_answers_the_same_and_books_nothing_more(clinic: Clinic) -> None:
+    first = _post(clinic, "k-1", "11:10")
+    assert first.status_code == 201
+    assert "idempotent-replayed" not in first.headers
+    for _ in range(2):
+        again = _post(clinic, "k-1", "11:10")
+        assert again.status_code == 201
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json() == first.json()
+    assert [s["id"] for s in sessions(clinic.api)] == [first.json()["id"]]
+    # without a key the same body is a new request (and is refused: Pat is busy)
+    problem(post_session(clinic.api, clinic.infusion["id"], f"{DAY}T11:10"), 409, "patient_busy")
+
+
+def test_the_same_key_with_another_body_is_refused(clinic: Clinic) -> None:
+    assert _post(clinic, "k-2", "11:10").status_code == 201
+    for other in (
+        _post(clinic, "k-2", "10:40"),
+        _post(clinic, "k-2", "11:10", therapist_id=clinic.therapist["id"]),
+        _post(clinic, "k-2", "11:10", override_reason="why not"),
+    ):
+        problem(other, 422, "idempotency_key_reused")
+    assert len(sessions(clinic.api)) == 1
+
+
+def test_a_refusal_replays_as_the_same_refusal(clinic: Clinic) -> None:
+    api = clinic.api
+    blocker = book(api, clinic.infusion["id"], f"{DAY}T11:10")
+    refused = _post(clinic, "k-3", "11:30")
+    body = problem(refused, 409, "patient_busy")
+    assert [c["id"] for c in body["conflicts"]] == [blocker["id"]]
+    # even once the time is free, the key answers what it answered first
+    api.ok("POST", f"/api/sessions/{blocker['id']}/cancel", {"reason": "moved"})
+    replay = _post(clinic, "k-3", "11:30")
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert problem(replay, 409, "patient_busy") == body
+    # an unknown reference (422) is kept the same way
+    missing = problem(_post(clinic, "k-4", "11:30", therapist_id=999), 422, "unknown_reference")
+    assert (
+        problem(_post(clinic, "k-4", "11:30", therapist_id=999), 422, "unknown_reference")
+        == missing
+    )
+    assert [s["status"] for s in sessions(api)] == ["cancelled"]
+
+
+def test_keys_belong_to_their_user(clinic: Clinic) -> None:
+    scheduler = clinic.api.user("scheduler", name="sam")
+    mine = _post(clinic, "shared", "10:40")
+    quinn = new_infusion(clinic.api, "Quinn")
+    theirs = post_session(
+        clinic.api, quinn["id"], f"{DAY}T11:40", headers=_keyed("shared", scheduler)
+    )
+    assert mine.status_code == 201 and theirs.status_code == 201, theirs.text
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json()["id"] != mine.json()["id"]
+    replay = post_session(
+        clinic.api, quinn["id"], f"{DAY}T11:40", headers=_keyed("shared", scheduler)
+    )
+    assert replay.json() == theirs.json() and replay.headers["idempotent-replayed"] == "true"
+    assert len(sessions(clinic.api)) == 2
+
+
+def test_keys_expire_after_24_hours(clinic: Clinic, clock: FakeClock) -> None:
+    first = _post(clinic, "k-5", "10:40")
+    assert first.status_code == 201
+    clock.now += timedelta(hours=23)
+    problem(_post(clinic, "k-5", "11:40"), 422, "idempotency_key_reused")
+    assert _post(clinic, "k-5", "10:40").headers["idempotent-replayed"] == "true"
+    clock.now += timedelta(hours=2)  # 25 h after the first use
+    reused = _post(clinic, "k-5", "11:40")
+    assert reused.status_code == 201, reused.text
+    assert "idempotent-replayed" not in reused.headers
+    assert reused.json()["id"] != first.json()["id"]
+    assert len(sessions(clinic.api)) == 2
+
+
+# -- concurrent replays, through a real server -----------------------------------------------
+
+
+@pytest.fixture
+def http(app: FastAPI) -> Iterator[httpx2.Client]:
+    with serve(app) as base_url, client(base_url) as live:
+        yield live
+
+
+def test_concurrent_replays_book_once(http: httpx2.Client) -> None:
+    created(
+        http,
+        "/api/session-types",
+        {"key": "rehab", "name": "Rehab", "duration_minutes": 60, "discipline": "physio"}
+        | {"window": "peak"},
+    )
+    for name in ("Dana", "Fay"):
+        working_hours = [{"rrule": "FREQ=DAILY", "start": "08:00", "end": "17:00"}]
+        therapist = {"name": name, "disciplines": ["physio"], "working_hours": working_hours}
+        created(http, "/api/therapists", therapist)
+    patient = created(http, "/api/patients", {"name": "Pat"})
+    infusion = created(
+        http, "/api/infusions", {"patient_id": patient["id"], "start": f"{DAY}T07:00"}
+    )
+    body = {"infusion_id": infusion["id"], "session_type": "rehab", "start": f"{DAY}T11:10"}
+    post = partial(http.post, "/api/sessions", json=body, headers={"Idempotency-Key": "same"})
+    answers = all_at_once([post] * 8)
+
+    assert all(a.status_code in (201, 409) for a in answers), [a.text for a in answers]
+    booked = [a.json() for a in answers if a.status_code == 201]
+    assert booked and all(b == booked[0] for b in booked)
+    for refused in (a for a in answers if a.status_code == 409):
+        assert refused.json()["code"] == "idempotency_in_flight"
+    listed = http.get("/api/sessions").json()
+    assert [s["id"] for s in listed] == [booked[0]["id"]]
+    # once the first has finished, every retry is a replay
+    retry = post()
+    assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == booked[0]

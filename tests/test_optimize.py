@@ -1,0 +1,374 @@
+"""The day optimizer (planner.optimize): valid plans, joint assignment, DST, extensions, codes.
+
+Plans are checked by the benchmark's own ``check.py`` (run as a subprocess). No database.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import itertools
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from planner import optimize as optimize_pkg
+from planner.optimize import DayPlan, InstanceError, optimize
+from planner.optimize.command import main as command_main
+from planner.optimize.model import load
+from planner.optimize.state import State
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = Path(os.environ.get("PLANNER_BENCH_DIR", REPO.parent / "shared" / "bench"))
+HAVE_ORTOOLS = importlib.util.find_spec("ortools") is not None
+needs_bench = pytest.mark.skipif(not (BENCH / "check.py").exists(),
+                                 reason=f"benchmark not found at {BENCH}")
+needs_ortools = pytest.mark.skipif(not HAVE_ORTOOLS,
+                                   reason="OR-Tools (the 'optimize' extra) is not installed")
+
+NY = "America/New_York"
+PROTOCOL = {
+    "anchor": "end",
+    "windows": [
+        {"key": "spinogenesis", "start_offset": "PT2H", "end_offset": "PT4H",
+         "target_offset": None},
+        {"key": "peak", "start_offset": "PT3H", "end_offset": "PT5H", "target_offset": "PT4H"},
+        {"key": "plasticity", "start_offset": "PT2H", "end_offset": "PT12H",
+         "target_offset": None},
+    ],
+}
+TYPES = [
+    {"key": "physical_rehabilitation", "duration_minutes": 45, "discipline": "physical",
+     "window": "spinogenesis", "room_kind": "gym"},
+    {"key": "cognitive_training", "duration_minutes": 60, "discipline": "cognitive",
+     "window": "peak", "room_kind": "quiet_room"},
+    {"key": "cognitive_therapy", "duration_minutes": 50, "discipline": "psychotherapy",
+     "window": "plasticity", "room_kind": None},
+]
+
+
+def at(day: str, hhmm: str, tz: str = NY) -> str:
+    local = datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=ZoneInfo(tz))
+    return local.isoformat()
+
+
+def therapist(tid: str, disciplines: list[str], day: str, start: str = "07:00",
+              end: str = "21:00", **extra: Any) -> dict[str, Any]:
+    return {"id": tid, "disciplines": disciplines, "working": [[at(day, start), at(day, end)]],
+            "buffer_minutes": 0, "max_sessions_per_day": None, **extra}
+
+
+def instance(day: str = "2026-03-10", **extra: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "name": "hand", "date": day, "timezone": NY, "grid_minutes": 5,
+        "protocol": copy.deepcopy(PROTOCOL), "session_types": copy.deepcopy(TYPES),
+        "therapists": [], "rooms": [], "infusions": [],
+    }
+    base.update(extra)
+    return base
+
+
+def run_check(inst: dict[str, Any], plan: DayPlan, tmp_path: Path) -> dict[str, Any]:
+    ipath, ppath = tmp_path / "instance.json", tmp_path / "plan.json"
+    ipath.write_text(json.dumps(inst))
+    ppath.write_text(json.dumps(plan.to_json()))
+    done = subprocess.run([sys.executable, str(BENCH / "check.py"), str(ipath), str(ppath)],
+                          capture_output=True, text=True, check=False)
+    result: dict[str, Any] = json.loads(done.stdout)
+    assert done.returncode == 0, result["violations"]
+    return result
+
+
+def placed(plan: DayPlan) -> dict[tuple[str, str], Any]:
+    return {(s.infusion_id, s.session_type): s for s in plan.sessions}
+
+
+def codes(plan: DayPlan) -> dict[tuple[str, str], str]:
+    return {(u.infusion_id, u.session_type): u.code for u in plan.unplaced}
+
+
+# --- benchmark instances ---------------------------------------------------------------
+
+@needs_bench
+@pytest.mark.parametrize("name", ["small-1", "tight-1"])
+def test_heuristic_plans_pass_the_checker(name: str, tmp_path: Path) -> None:
+    inst = json.loads((BENCH / "instances" / f"{name}.json").read_text())
+    plan = optimize(inst, time_limit_s=1.0, solver="heuristic")
+    assert plan.solver == "heuristic"
+    result = run_check(inst, plan, tmp_path)
+    assert result["placed"] == plan.objective.placed == len(plan.sessions)
+    assert result["deviation_minutes"] == plan.objective.deviation_minutes
+    assert len(plan.sessions) + len(plan.unplaced) == result["requested"]
+    assert all(u.code for u in plan.unplaced)
+
+
+@needs_bench
+@needs_ortools
+def test_cp_sat_plan_passes_the_checker_and_is_optimal_on_small(tmp_path: Path) -> None:
+    inst = json.loads((BENCH / "instances" / "small-2.json").read_text())
+    plan = optimize(inst, time_limit_s=3.0, solver="cp-sat")
+    assert plan.solver == "cp-sat+heuristic"
+    result = run_check(inst, plan, tmp_path)
+    best = json.loads((BENCH / "best_known.json").read_text())["small-2"]
+    assert result["placed"] == best["placed"]  # proven optimal (placed_bound)
+
+
+def test_auto_without_ortools_falls_back_to_the_heuristic(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    monkeypatch.setattr(optimize_pkg.cpsat, "available", lambda: False)
+    plan = optimize(joint_instance(), time_limit_s=0.5)
+    assert plan.solver == "heuristic"
+    with pytest.raises(optimize_pkg.SolverUnavailable):
+        optimize(joint_instance(), time_limit_s=0.5, solver="cp-sat")
+
+
+# --- joint assignment ---------------------------------------------------------------------
+
+def joint_instance() -> dict[str, Any]:
+    """Two items at one forced time; therapist t1 can do both, t2 only the first.
+
+    First-fit in input order gives i1 to t1 (the first qualified therapist) and then i2,
+    which only t1 can take, finds t1 busy. The joint answer is i1 -> t2, i2 -> t1.
+    """
+    day = "2026-03-10"
+    one_slot = {"key": "exact", "start_offset": "PT2H", "end_offset": "PT3H",
+                "target_offset": None}
+    inst = instance(day)
+    inst["protocol"]["windows"].append(one_slot)
+    inst["session_types"] = [
+        {"key": "walk", "duration_minutes": 60, "discipline": "physical", "window": "exact",
+         "room_kind": None},
+        {"key": "talk", "duration_minutes": 60, "discipline": "psychotherapy",
+         "window": "exact", "room_kind": None},
+    ]
+    inst["therapists"] = [therapist("t1", ["physical", "psychotherapy"], day),
+                          therapist("t2", ["physical"], day)]
+    inst["infusions"] = [
+        {"id": "i1", "patient_id": "p1", "start": at(day, "08:00"), "duration_minutes": 40,
+         "care_plan": ["walk"]},
+        {"id": "i2", "patient_id": "p2", "start": at(day, "08:00"), "duration_minutes": 40,
+         "care_plan": ["talk"]},
+    ]
+    return inst
+
+
+def first_fit_in_input_order(inst: dict[str, Any]) -> int:
+    problem = load(inst)
+    state = State(problem)
+    for item in problem.items:
+        for t, k in sorted(item.cands, key=lambda c: (c[1], c[0])):
+            room = state.feasible(item.index, t, k)
+            if room is not None:
+                state.place(item.index, (t, k, room))
+                break
+    return state.placed
+
+
+@pytest.mark.parametrize("solver", ["heuristic", "cp-sat"])
+def test_joint_assignment_beats_first_fit(solver: str, tmp_path: Path) -> None:
+    if solver == "cp-sat" and not HAVE_ORTOOLS:
+        pytest.skip("OR-Tools (the 'optimize' extra) is not installed")
+    inst = joint_instance()
+    assert first_fit_in_input_order(inst) == 1
+    plan = optimize(inst, time_limit_s=0.5, solver=solver)  # type: ignore[arg-type]
+    assert plan.objective.placed == 2 and not plan.unplaced
+    got = placed(plan)
+    assert got[("i1", "walk")].therapist_id == "t2"
+    assert got[("i2", "talk")].therapist_id == "t1"
+    if (BENCH / "check.py").exists():
+        run_check(inst, plan, tmp_path)
+
+
+# --- DST ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("day", ["2026-03-08", "2026-11-01"])
+def test_dst_day_plan_is_on_the_local_grid(day: str, tmp_path: Path) -> None:
+    """A 40-minute grid is not a whole number of hours: counting it in elapsed time from
+    midnight would be off by the DST hour after the change; it must follow the wall clock."""
+    inst = instance(day, grid_minutes=40)
+    inst["therapists"] = [therapist(f"t{n}", ["physical", "cognitive", "psychotherapy"], day,
+                                    start="00:00" if day.endswith("08") else "00:30",
+                                    end="23:00") for n in range(1, 4)]
+    inst["rooms"] = [{"id": f"{kind}{n}", "kind": kind} for kind in ("gym", "quiet_room")
+                     for n in (1, 2, 3)]
+    tz = ZoneInfo(NY)
+    starts = ["00:10", "00:30", "01:05"] if day.endswith("08") else ["00:40", "01:00", "01:20"]
+    inst["infusions"] = [
+        {"id": f"i{n}", "patient_id": f"p{n}", "start": at(day, s), "duration_minutes": 40,
+         "care_plan": [t["key"] for t in TYPES]}
+        for n, s in enumerate(starts, 1)
+    ]
+    plan = optimize(inst, time_limit_s=1.0, solver="heuristic")
+    assert plan.objective.placed >= 6
+    for s in plan.sessions:
+        local = s.start.astimezone(tz)
+        assert s.start.utcoffset() == local.utcoffset()
+        assert (local.hour * 60 + local.minute) % 40 == 0
+        assert s.end - s.start in {timedelta(minutes=m) for m in (45, 50, 60)}
+    run_check(inst, plan, tmp_path) if (BENCH / "check.py").exists() else None
+
+
+# --- extensions -------------------------------------------------------------------------------
+
+def one_patient(day: str = "2026-03-10", care: list[str] | None = None) -> dict[str, Any]:
+    inst = instance(day)
+    inst["rooms"] = [{"id": "gym1", "kind": "gym"}, {"id": "quiet1", "kind": "quiet_room"}]
+    inst["infusions"] = [{"id": "i1", "patient_id": "p1", "start": at(day, "08:00"),
+                          "duration_minutes": 40,
+                          "care_plan": care or ["physical_rehabilitation"]}]
+    return inst
+
+
+def spinogenesis_starts(plan: DayPlan) -> list[str]:
+    return [s.start.strftime("%H:%M") for s in plan.sessions]
+
+
+def test_therapist_booked_time_and_buffer_are_respected() -> None:
+    # window for physical rehab: 10:40 .. 12:40 (anchor 08:40); 45 minutes
+    inst = one_patient()
+    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10", buffer_minutes=15,
+                                    booked=[[at("2026-03-10", "10:00"),
+                                             at("2026-03-10", "11:40")]])]
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert spinogenesis_starts(plan) == ["11:55"]  # earliest after booked end + buffer
+    inst["therapists"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "12:30")]]
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert codes(plan) == {("i1", "physical_rehabilitation"): "therapist_busy"}
+
+
+def test_sessions_already_count_towards_the_daily_limit() -> None:
+    inst = one_patient()
+    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10", max_sessions_per_day=3,
+                                    sessions_already=3)]
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert codes(plan) == {("i1", "physical_rehabilitation"): "daily_limit"}
+    inst["therapists"][0]["sessions_already"] = 2
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert plan.objective.placed == 1
+
+
+def test_room_booked_time_is_respected() -> None:
+    inst = one_patient()
+    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
+    inst["rooms"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "11:50")]]
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert spinogenesis_starts(plan) == ["11:50"]
+    assert plan.sessions[0].room_id == "gym1"
+    inst["rooms"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "12:30")]]
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert codes(plan) == {("i1", "physical_rehabilitation"): "room_unavailable"}
+
+
+@pytest.mark.skipif(not HAVE_ORTOOLS, reason="OR-Tools (the 'optimize' extra) is not installed")
+def test_room_booked_time_is_respected_by_cp_sat() -> None:
+    inst = one_patient()
+    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
+    inst["rooms"].append({"id": "gym2", "kind": "gym",
+                          "booked": [[at("2026-03-10", "10:00"), at("2026-03-10", "12:40")]]})
+    inst["rooms"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "11:30")]]
+    plan = optimize(inst, time_limit_s=1.0, solver="cp-sat")
+    assert spinogenesis_starts(plan) == ["11:30"]
+    assert plan.sessions[0].room_id == "gym1"
+
+
+def test_patient_booked_time_is_respected() -> None:
+    inst = one_patient()
+    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
+    inst["patients"] = [{"id": "p1", "booked": [[at("2026-03-10", "10:30"),
+                                                 at("2026-03-10", "11:20")]]}]
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert spinogenesis_starts(plan) == ["11:20"]
+    inst["patients"][0]["booked"] = [[at("2026-03-10", "10:30"), at("2026-03-10", "12:00")]]
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert codes(plan) == {("i1", "physical_rehabilitation"): "patient_busy"}
+
+
+def test_not_before() -> None:
+    inst = one_patient()
+    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
+    inst["not_before"] = at("2026-03-10", "11:02")
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert spinogenesis_starts(plan) == ["11:05"]
+    inst["not_before"] = at("2026-03-10", "12:00")
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert codes(plan) == {("i1", "physical_rehabilitation"): "in_the_past"}
+
+
+def test_one_patient_never_overlaps_itself(tmp_path: Path) -> None:
+    day = "2026-03-10"
+    inst = one_patient(care=[t["key"] for t in TYPES])
+    inst["therapists"] = [therapist(f"t{n}", [d], day) for n, d in
+                          enumerate(["physical", "cognitive", "psychotherapy"], 1)]
+    plan = optimize(inst, time_limit_s=0.5, solver="heuristic")
+    assert plan.objective.placed == 3
+    spans = sorted((s.start, s.end) for s in plan.sessions)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+    if (BENCH / "check.py").exists():
+        run_check(inst, plan, tmp_path)
+
+
+# --- codes ------------------------------------------------------------------------------------
+
+def test_static_codes() -> None:
+    day = "2026-03-10"
+    inst = one_patient(care=["physical_rehabilitation", "cognitive_training",
+                             "cognitive_therapy"])
+    inst["protocol"]["windows"][2]["end_offset"] = "PT2H30M"  # 30 min < a 50-minute session
+    inst["therapists"] = [therapist("t1", ["physical"], day, start="07:00", end="09:00"),
+                          therapist("t2", ["cognitive"], day)]
+    inst["rooms"] = [{"id": "gym1", "kind": "gym"}]
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert codes(plan) == {
+        ("i1", "physical_rehabilitation"): "therapist_unavailable",
+        ("i1", "cognitive_training"): "room_unavailable",
+        ("i1", "cognitive_therapy"): "no_slot",
+    }
+    inst["protocol"]["windows"][2]["end_offset"] = "PT12H"
+    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    assert codes(plan)[("i1", "cognitive_therapy")] == "discipline_mismatch"
+
+
+# --- format and command -----------------------------------------------------------------------
+
+def test_to_json_is_the_bench_plan_format() -> None:
+    plan = optimize(joint_instance(), time_limit_s=0.3, solver="heuristic")
+    doc = plan.to_json()
+    assert set(doc) == {"sessions", "unplaced", "solver", "seconds", "objective"}
+    assert set(doc["objective"]) == {"placed", "requested", "deviation_minutes", "load_stdev"}
+    for s in doc["sessions"]:
+        assert set(s) == {"infusion_id", "session_type", "therapist_id", "room_id", "start"}
+    assert sorted(s["start"] for s in doc["sessions"]) == ["2026-03-10T10:40:00-04:00"] * 2
+    json.dumps(doc)
+
+
+def test_command_prints_only_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "day.json"
+    path.write_text(json.dumps(joint_instance()))
+    assert command_main([str(path), "--solver", "heuristic", "--time-limit", "0.3"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["objective"]["placed"] == 2
+
+
+@pytest.mark.parametrize("content", ["not json", "[]", '{"date": "2026-03-10"}'])
+def test_command_refuses_a_bad_file(content: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    assert command_main([str(path)]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "planner optimize" in out.err
+    assert command_main([str(tmp_path / "missing.json")]) == 2
+
+
+def test_instance_errors_name_the_place() -> None:
+    inst = joint_instance()
+    inst["infusions"][0]["care_plan"] = ["nope"]
+    with pytest.raises(InstanceError, match="unknown session type"):
+        optimize(inst, solver="heuristic")
