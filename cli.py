@@ -48,7 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from app import create_app
+    from models.db import session_factory
+    from models.uow import UnitOfWork
+    from services.users import ensure_first_admin
 
+    engine = make_engine(settings.database_url)
+    password = ensure_first_admin(UnitOfWork(session_factory(engine)))
+    engine.dispose()
+    if password:
+        print(f"First start: log in as  admin / {password}  (shown once; change it in Settings)")
     print(f"Infusion-window planner on http://{args.host}:{args.port}  (API docs: /docs)")
     uvicorn.run(create_app(settings), host=args.host, port=args.port)
     return 0

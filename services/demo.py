@@ -26,7 +26,7 @@ from planner.localtime import day_bounds, local_instant, system_clock
 from services import booking, catalog, infusions, therapists
 from services.clinic import ensure_clinic
 from services.common import clinic_zone
-from services.users import create_user
+from services.users import create_user, ensure_first_admin
 
 WEEK = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU"
 THERAPISTS = [
@@ -71,11 +71,12 @@ def load_demo(settings: Settings) -> str:
     factory = session_factory(engine)
     try:
         ensure_clinic(UnitOfWork(factory), settings.clinic_name, settings.clinic_timezone)
+        admin_password = ensure_first_admin(UnitOfWork(factory))
         ids = _base(factory)
         booked = _today(factory, ids)
     finally:
         engine.dispose()
-    return _instructions(settings, booked)
+    return _instructions(settings, booked, admin_password)
 
 
 def _base(factory: sessionmaker[Session]) -> dict[str, list[int]]:
@@ -197,7 +198,7 @@ def _today(factory: sessionmaker[Session], ids: dict[str, list[int]]) -> int:
     return booked
 
 
-def _instructions(settings: Settings, booked: int) -> str:
+def _instructions(settings: Settings, booked: int, admin_password: str | None) -> str:
     token_hint = (
         "  Admin API token: the value of PLANNER_BOOTSTRAP_ADMIN_TOKEN"
         if settings.bootstrap_admin_token
@@ -209,6 +210,11 @@ def _instructions(settings: Settings, booked: int) -> str:
             "Log in (demo passwords, change them for real use):",
             "  scheduler / demo-scheduler   (clinic staff)",
             "  ana / demo-therapist          (therapist Ana Rivera)",
+            *(
+                [f"  admin / {admin_password}   (administrator; shown once, change it)"]
+                if admin_password
+                else []
+            ),
             '  POST /api/login {"username": "scheduler", "password": "demo-scheduler"}'
             " gives a bearer token.",
             token_hint,

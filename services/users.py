@@ -107,3 +107,27 @@ def ensure_bootstrap_admin(uow: UnitOfWork, token: str) -> None:
             session.flush()
         session.add(ApiToken(user_id=user.id, token_hash=digest, created_at=now, expires_at=None))
         uow.commit()
+
+
+def ensure_first_admin(uow: UnitOfWork) -> str | None:
+    """On a database with no users at all, an ``admin`` with a random password (returned once).
+
+    So a new clinic can log in right after ``planner serve``; the password is printed on
+    the console once and stored only as a hash.
+    """
+    with uow:
+        session = uow.session
+        if session.scalars(select(User.id).limit(1)).first() is not None:
+            return None
+        password = secrets.token_urlsafe(12)
+        session.add(
+            User(
+                username="admin",
+                role="admin",
+                password_hash=password_hash(password),
+                disabled=False,
+                created_at=datetime.now(UTC),
+            )
+        )
+        uow.commit()
+        return password
