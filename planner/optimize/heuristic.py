@@ -53,7 +53,7 @@ def improve(
     pack: float = 0.3,
     wmul: float = 4.0,
     q_unplaced: float = 0.5,
-    q_augment: float = 0.5,
+    q_augment: float = 0.1,
     depth: int = 3,
 ) -> State:
     """Simulated annealing over forced-insertion moves until ``deadline`` (monotonic).

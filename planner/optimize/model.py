@@ -10,24 +10,17 @@ therapist)``, best first.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from planner.optimize.clock import Clock, InstanceError, parse_duration
+
 Span = tuple[int, int]
 
-_DURATION = re.compile(
-    r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
-)
-
-
-class InstanceError(ValueError):
-    """The instance is malformed; the message says where."""
-
+__all__ = ["InstanceError", "Item", "Problem", "Room", "Therapist", "load", "parse_duration"]
 
 @dataclass(frozen=True)
 class Therapist:
@@ -91,72 +84,6 @@ class Problem:
         return moment.isoformat()
 
 
-def parse_duration(text: object, where: str) -> int:
-    """Minutes of an ISO 8601 duration of weeks, days, hours, minutes (and zero seconds)."""
-    match = _DURATION.match(text.strip().upper()) if isinstance(text, str) else None
-    if match is None:
-        raise InstanceError(f"{where}: {text!r} is not an ISO 8601 duration such as PT2H or P1D")
-    parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    total = timedelta(**parts)
-    if total.total_seconds() % 60:
-        raise InstanceError(f"{where}: {text!r} is not a whole number of minutes")
-    return int(total.total_seconds()) // 60
-
-
-class _Clock:
-    def __init__(self, tz: ZoneInfo, day: date, grid: int) -> None:
-        self.tz = tz
-        self.grid = grid
-        # local midnight's wall clock, as minutes since the epoch read as if it were UTC
-        naive = datetime(day.year, day.month, day.day) - datetime(1970, 1, 1)
-        self.midnight_minute = int(naive.total_seconds()) // 60
-        self._offsets: dict[int, int | None] = {}
-
-    def minute(self, value: object, where: str) -> int:
-        if not isinstance(value, str):
-            raise InstanceError(f"{where}: expected an RFC 3339 datetime, got {value!r}")
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise InstanceError(f"{where}: {value!r} is not an RFC 3339 datetime") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self.tz)
-        seconds = moment.timestamp()
-        if seconds % 60:
-            raise InstanceError(f"{where}: {value!r} is not a whole minute")
-        return int(seconds) // 60
-
-    def _offset(self, minute: int) -> int:
-        """The zone's UTC offset in minutes at ``minute``, cached per UTC hour."""
-        hour = minute // 60
-        cached = self._offsets.get(hour)
-        if cached is None:
-            first = self._offset_exact(hour * 60)
-            same = first == self._offset_exact(hour * 60 + 59)
-            cached = self._offsets[hour] = first if same else None
-        return cached if cached is not None else self._offset_exact(minute)
-
-    def _offset_exact(self, minute: int) -> int:
-        off = datetime.fromtimestamp(minute * 60, tz=self.tz).utcoffset()
-        return 0 if off is None else int(off.total_seconds()) // 60
-
-    def on_grid(self, minute: int) -> bool:
-        """Whether the local wall clock at ``minute`` is a grid mark counted from midnight."""
-        return (minute + self._offset(minute) - self.midnight_minute) % self.grid == 0
-
-    def starts(self, lo: int, hi: int) -> list[int]:
-        """The grid marks in ``[lo, hi]``."""
-        out: list[int] = []
-        t = lo
-        while t <= hi:
-            if self.on_grid(t):
-                out.append(t)
-                t += self.grid
-            else:
-                t += 1
-        return out
-
-
 def _get(obj: Mapping[str, Any], key: str, where: str) -> Any:
     if not isinstance(obj, Mapping):
         raise InstanceError(f"{where}: expected an object")
@@ -177,7 +104,7 @@ def _int(value: object, where: str, *, minimum: int = 0) -> int:
     return value
 
 
-def _spans(clock: _Clock, value: object, where: str) -> tuple[Span, ...]:
+def _spans(clock: Clock, value: object, where: str) -> tuple[Span, ...]:
     out: list[Span] = []
     for n, pair in enumerate(_list(value, where)):
         pair = _list(pair, f"{where}[{n}]")
@@ -206,7 +133,7 @@ def load(instance: Mapping[str, Any]) -> Problem:
     except ValueError:
         raise InstanceError(f"instance: date {instance.get('date')!r} is not YYYY-MM-DD") from None
     grid = _int(instance.get("grid_minutes", 5), "grid_minutes", minimum=1)
-    clock = _Clock(tz, day, grid)
+    clock = Clock(tz, day, grid)
 
     protocol = _get(instance, "protocol", "instance")
     anchor_at_start = _get(protocol, "anchor", "protocol") == "start"
@@ -332,7 +259,7 @@ def _candidates(
     discipline: str,
     therapists: Sequence[Therapist],
     patient_fixed: Sequence[Sequence[Span]],
-    clock: _Clock,
+    clock: Clock,
     not_before: int | None,
 ) -> str | None:
     """Fill ``item.cands``; answer the §4 code when nothing at all can pass the static rules."""

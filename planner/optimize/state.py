@@ -9,57 +9,21 @@ count. Rooms of other kinds are handled one by one.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
 
 from planner.optimize.model import Item, Problem, Span
+from planner.optimize.spans import (
+    FAR,
+    Booking,
+    allowed,
+    best_start,
+    clear,
+    full_spans,
+    intersect,
+)
 
 Assignment = tuple[int, int, int]  # (start minute, therapist index, room index | NO_ROOM | POOL)
-Booking = tuple[int, int, int]  # (start, end, item index)
 NO_ROOM = -1
 POOL = -2
-_FAR = 1 << 40
-
-
-def _clear(start: int, end: int, busy: Iterable[tuple[int, int]]) -> bool:
-    return all(start >= b or end <= a for a, b in busy)
-
-
-def full_spans(books: Iterable[Booking], cap: int) -> list[Span]:
-    """The spans during which at least ``cap`` of ``books`` run at once."""
-    events = sorted([(a, 1) for a, _, _ in books] + [(b, -1) for _, b, _ in books])
-    out: list[Span] = []
-    count = 0
-    since = 0
-    for x, d in events:  # ends (-1) sort before starts (+1) at the same instant
-        if d > 0:
-            count += 1
-            if count == cap:
-                since = x
-        else:
-            if count == cap and x > since:
-                if out and out[-1][1] == since:
-                    out[-1] = (out[-1][0], x)
-                else:
-                    out.append((since, x))
-            count -= 1
-    return out
-
-
-def _allowed(forbidden: list[Span]) -> list[Span]:
-    """Closed ranges of starts outside every open interval of ``forbidden``."""
-    forbidden.sort()
-    out: list[Span] = []
-    lo = -_FAR
-    for x, y in forbidden:
-        if x >= lo:
-            out.append((lo, x))
-            lo = y
-        elif y > lo:
-            lo = y
-    out.append((lo, _FAR))
-    return out
-
-
 class State:
     """Which item sits where, plus per-resource bookings of the new sessions."""
 
@@ -153,7 +117,7 @@ class State:
             ok = all(t >= b or end <= a for a, b in self._kind_full(item.room_kind))
             return POOL if ok else None
         for r in item.rooms:
-            if _clear(t, end, self.p.rooms[r].booked) and all(
+            if clear(t, end, self.p.rooms[r].booked) and all(
                 t >= b or end <= a for a, b, _ in self.room[r]
             ):
                 return r
@@ -195,7 +159,7 @@ class State:
                 continue
             buf = th.buffer
             forbidden = common + [(a - dur - buf, b + buf) for a, b, _ in mine]
-            t = _best_start(starts, _allowed(forbidden), ideal2)
+            t = best_start(starts, allowed(forbidden), ideal2)
             if t is None:
                 continue
             cand = (0 if ideal2 is None else abs(2 * t - ideal2), t, k)
@@ -227,7 +191,7 @@ class State:
             buf = th.buffer
             forbidden = common + [(a - dur - buf, b + buf) for a, b, _ in mine]
             ok: list[int] = []
-            for lo, hi in _allowed(forbidden):
+            for lo, hi in allowed(forbidden):
                 ok += starts[bisect_left(starts, lo) : bisect_right(starts, hi)]
             if ok:
                 out.append((k, ok))
@@ -241,10 +205,10 @@ class State:
             busy = list(self.p.rooms[r].booked) + [(a, b) for a, b, _ in self.room[r]]
             per_room.append([(a - dur, b) for a, b in busy])
         if not per_room:
-            return [(-_FAR, _FAR)]
+            return [(-FAR, FAR)]
         out = per_room[0]
         for spans in per_room[1:]:
-            out = _intersect(out, spans)
+            out = intersect(out, spans)
         return out
 
     def insert_best(self, i: int) -> bool:
@@ -297,7 +261,7 @@ class State:
                 out.add(victim[2])
         best: set[int] | None = None
         for r in item.rooms:
-            if not _clear(t, end, p.rooms[r].booked):
+            if not clear(t, end, p.rooms[r].booked):
                 continue
             extra = {j for a, b, j in self.room[r] if j != i and t < b and a < end} - out
             if best is None or len(extra) < len(best):
@@ -305,43 +269,6 @@ class State:
         if best is None:
             return None
         return out | best
-
-
-def _best_start(starts: Sequence[int], allowed: list[Span], ideal2: int | None) -> int | None:
-    best: int | None = None
-    best_d = _FAR
-    n = len(starts)
-    for lo, hi in allowed:
-        a = bisect_left(starts, lo)
-        if a >= n:
-            break
-        z = bisect_right(starts, hi) - 1
-        if a > z:
-            continue
-        if ideal2 is None:
-            return starts[a]
-        j = bisect_left(starts, (ideal2 + 1) // 2, a, z + 1)
-        for c in (j - 1, j):
-            if a <= c <= z:
-                d = abs(2 * starts[c] - ideal2)
-                if d < best_d or (d == best_d and best is not None and starts[c] < best):
-                    best, best_d = starts[c], d
-        if starts[z] * 2 >= ideal2 and best is not None:
-            break  # later ranges are farther from the target
-    return best
-
-
-def _intersect(a: list[Span], b: list[Span]) -> list[Span]:
-    """Intersection of two unions of open intervals."""
-    a = sorted(a)
-    b = sorted(b)
-    out: list[Span] = []
-    for x0, y0 in a:
-        for x1, y1 in b:
-            lo, hi = max(x0, x1), min(y0, y1)
-            if lo < hi:
-                out.append((lo, hi))
-    return out
 
 
 def assign_rooms(problem: Problem, plan: dict[int, Assignment]) -> dict[int, Assignment]:
