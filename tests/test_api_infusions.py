@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from zoneinfo import ZoneInfo
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.protocol import DEFAULT_PROTOCOL
+from tests.live_server import all_at_once, created, serve
+from tests.live_server import client as live_client
 from tests.problems import assert_problem
 from tests.support import ADMIN, Api
 
@@ -243,7 +246,7 @@ def test_an_infusion_round_trips_to_the_same_instants(
     """POST with any offset, GET it back: the same instants, answered in the clinic's offset."""
     api.ok("PUT", "/api/clinic", {"name": "Clinic", "timezone": zone_name})
     zone = ZoneInfo(zone_name)
-    sent = instant.astimezone(UTC).astimezone(tz=_fixed(offset)).isoformat()
+    sent = instant.astimezone(timezone(offset)).isoformat()
     patient = api.patient()
     created = api.infusion(patient["id"], sent, duration_minutes=minutes)
     answer = api.ok("GET", f"/api/infusions/{created['id']}")
@@ -268,22 +271,12 @@ def test_an_infusion_round_trips_to_the_same_instants(
     assert preview["windows"] == answer["windows"]
 
 
-def _fixed(offset: timedelta) -> Any:
-    from datetime import timezone
-
-    return timezone(offset)
-
-
 # --- concurrency ----------------------------------------------------------------------
 
 
-def test_concurrent_overlapping_infusions_of_one_patient_exactly_one_wins(app: Any) -> None:
+def test_concurrent_overlapping_infusions_of_one_patient_exactly_one_wins(app: FastAPI) -> None:
     """SPEC §4: of simultaneous overlapping requests for one patient exactly one succeeds."""
-    from functools import partial
-
-    from tests.live_server import all_at_once, client, created, serve
-
-    with serve(app) as base_url, client(base_url) as http:
+    with serve(app) as base_url, live_client(base_url) as http:
         patient = created(http, "/api/patients", {"name": "Racer"})
         bodies = [
             {"patient_id": patient["id"], "start": f"2026-06-10T09:{5 * i:02d}"} for i in range(8)

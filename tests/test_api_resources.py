@@ -401,3 +401,18 @@ def test_paging_bounds(api: Api) -> None:
 
 def test_the_largest_page_is_500(api: Api) -> None:
     assert api.get("/api/rooms", limit=500).status_code == 200
+
+
+def test_working_hours_are_answered_as_sent(api: Api) -> None:
+    sent = [
+        {"rrule": "FREQ=WEEKLY;BYDAY=MO,WE", "start": "08:00", "end": "12:30"},
+        {"rrule": "FREQ=DAILY", "start": "13:00", "end": "17:00", "valid_from": "2026-01-05"},
+    ]
+    created = api.ok(
+        "POST",
+        "/api/therapists",
+        {"name": "Sam", "disciplines": ["physio"], "working_hours": sent},
+        201,
+    )
+    assert created["working_hours"] == sent
+    assert api.ok("GET", f"/api/therapists/{created['id']}")["working_hours"] == sent

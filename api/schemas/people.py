@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_serializer
 
 from api.schemas.base import Key, Label, Name, Public, Reason, Request
 
@@ -79,6 +79,11 @@ class TherapistPublic(Public):
     name: str
     disciplines: list[str]
     working_hours: list[WorkingHoursPublic]
+
+    @field_serializer("working_hours")
+    def _as_sent(self, entries: list[WorkingHoursPublic]) -> list[dict[str, str]]:
+        """Working hours are answered as they were sent: no keys the client left out."""
+        return [entry.model_dump(exclude_none=True) for entry in entries]
     buffer_minutes: int
     max_sessions_per_day: int | None
 
