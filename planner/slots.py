@@ -24,11 +24,13 @@ def first_grid_start(instant: datetime, zone: ZoneInfo, step: timedelta = GRID) 
     The grid is counted from local midnight. DST shifts (60 or 30 minutes) are multiples of
     5 minutes, so stepping by ``step`` in elapsed time stays on the local grid all day.
     """
-    local = instant.astimezone(zone)
+    local = instant.astimezone(zone).replace(tzinfo=None)  # the wall clock
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     since = local - midnight
     steps = -(-since // step)
-    return (midnight + steps * step).astimezone(UTC)
+    # add the wall-clock shortfall as elapsed time: in the hour the clocks repeat, wall-clock
+    # arithmetic would land on the first pass of that hour, an hour before ``instant``
+    return instant.astimezone(UTC) + (midnight + steps * step - local)
 
 
 def grid_starts(

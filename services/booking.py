@@ -18,7 +18,7 @@ from planner.sessions import check_transition
 from planner.slots import find_slots
 from services.board_loader import infusion_facts, load_board, session_kind, span_around
 from services.common import clinic_zone, get_or_404, get_reference
-from services.sessions_view import session_public
+from services.sessions_view import sessions_public
 
 
 def book_session(uow: UnitOfWork, body: SessionCreate, clock: Clock) -> SessionPublic:
@@ -46,7 +46,7 @@ def book_session(uow: UnitOfWork, body: SessionCreate, clock: Clock) -> SessionP
         )
         row = insert_session(session, infusion, kind.key, placement, now, body.override_reason)
         uow.commit()
-        return session_public(row, zone)
+        return sessions_public(session, [row], zone)[0]
 
 
 def insert_session(
@@ -169,7 +169,7 @@ def move_session(
             row.override_reason = body.override_reason
         row.updated_at = now
         uow.commit()
-        return session_public(row, zone)
+        return sessions_public(session, [row], zone)[0]
 
 
 def cancel_session(
@@ -183,7 +183,7 @@ def cancel_session(
         row.cancel_reason = body.reason if body else None
         row.updated_at = clock().astimezone(UTC)
         uow.commit()
-        return session_public(row, clinic_zone(session))
+        return sessions_public(session, [row], clinic_zone(session))[0]
 
 
 def change_status(
@@ -192,8 +192,18 @@ def change_status(
     with uow:
         session = uow.session
         row = _own_session(session, session_id, actor)
+        if body.status in ("booked", "cancelled"):
+            raise PlannerError(
+                "invalid_transition",
+                f"a session cannot be set to {body.status} here"
+                + (
+                    " (cancel it with POST /api/sessions/{id}/cancel)"
+                    if body.status == "cancelled"
+                    else ""
+                ),
+            )
         check_transition(row.status, body.status)
         row.status = body.status
         row.updated_at = clock().astimezone(UTC)
         uow.commit()
-        return session_public(row, clinic_zone(session))
+        return sessions_public(session, [row], clinic_zone(session))[0]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,7 +30,7 @@ def at(hhmm: str, day: str = "2026-03-10") -> datetime:
     return datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=NY).astimezone(UTC)
 
 
-def infusion(start: datetime, patient: int = 1, cancelled: bool = False) -> InfusionFacts:
+def infusion_at(start: datetime, patient: int = 1, cancelled: bool = False) -> InfusionFacts:
     duration = timedelta(minutes=40)
     return InfusionFacts(
         id=1,
@@ -60,8 +62,14 @@ def therapist(
 
 
 def session(
-    ident: int, start: str, minutes: int = 60, *, therapist_id: int = 1, patient_id: int = 2, **kw
-) -> Occupation:  # type: ignore[no-untyped-def]
+    ident: int,
+    start: str,
+    minutes: int = 60,
+    *,
+    therapist_id: int = 1,
+    patient_id: int = 2,
+    room_id: int | None = None,
+) -> Occupation:
     begin = at(start)
     return Occupation(
         "session",
@@ -70,23 +78,29 @@ def session(
         begin + timedelta(minutes=minutes),
         therapist_id=therapist_id,
         patient_id=patient_id,
-        **kw,
+        room_id=room_id,
     )
 
 
-def board(*therapists: TherapistState, occupations=(), rooms=None, now=None, **kw) -> Board:  # type: ignore[no-untyped-def]
+def board(
+    *therapists: TherapistState,
+    occupations: Sequence[Occupation] = (),
+    rooms: dict[int, str] | None = None,
+    now: datetime | None = None,
+    infusion: InfusionFacts | None = None,
+) -> Board:
     """Pat's (patient 1) infusion 07:00–07:40: peak 10:40–12:40, target 11:40."""
     return Board(
         zone=NY,
         now=now or datetime(2026, 3, 1, 12, tzinfo=UTC),
-        infusion=kw.get("infusion") or infusion(at("07:00")),
+        infusion=infusion or infusion_at(at("07:00")),
         therapists={t.id: t for t in therapists or (therapist(1),)},
         rooms=rooms or {},
         occupations=list(occupations),
     )
 
 
-def refusal(b: Board, kind: SessionKind, start: datetime, **kw) -> PlannerError:  # type: ignore[no-untyped-def]
+def refusal(b: Board, kind: SessionKind, start: datetime, **kw: Any) -> PlannerError:
     with pytest.raises(PlannerError) as caught:
         b.check(kind, start, **kw)
     return caught.value
@@ -106,7 +120,7 @@ def test_check_places_a_fitting_session() -> None:
 def test_each_rule_in_order() -> None:
     busy = session(10, "11:00", therapist_id=1, patient_id=2)
     assert refusal(
-        board(infusion=infusion(at("07:00"), cancelled=True)), REHAB, at("11:10")
+        board(infusion=infusion_at(at("07:00"), cancelled=True)), REHAB, at("11:10")
     ).code == ("infusion_cancelled")
     assert refusal(board(now=at("11:15")), REHAB, at("11:10")).code == "in_the_past"
     assert refusal(board(), REHAB, at("12:00")).code == "outside_window"
@@ -223,6 +237,45 @@ def test_grid_starts_are_on_the_local_five_minute_clock(zone: str) -> None:
     assert first_grid_start(starts[3], tz) == starts[3]
 
 
+@pytest.mark.parametrize(
+    ("lo", "first"),
+    [
+        ("2026-11-01T05:32", "2026-11-01T05:35"),  # 01:32 EDT, the first pass of 01:xx
+        ("2026-11-01T06:32", "2026-11-01T06:35"),  # 01:32 EST, the second pass
+        ("2026-11-01T06:00", "2026-11-01T06:00"),
+        ("2026-03-08T06:58", "2026-03-08T07:00"),  # 01:58 EST → 03:00 EDT
+    ],
+)
+def test_the_first_grid_start_is_never_before_the_instant(lo: str, first: str) -> None:
+    instant = datetime.fromisoformat(lo).replace(tzinfo=UTC)
+    assert first_grid_start(instant, NY) == datetime.fromisoformat(first).replace(tzinfo=UTC)
+    starts = list(grid_starts(instant, instant + timedelta(hours=2), NY))
+    assert starts[0] >= instant and len(starts) == len(set(starts))
+
+
+def test_no_duplicate_slots_on_the_fall_back_night() -> None:
+    """A free piece that opens in the repeated hour must not replay the hour before."""
+    night = infusion_at(datetime(2026, 11, 1, 1, 0, tzinfo=UTC))  # plasticity 03:40Z–13:40Z
+    shift = Interval(datetime(2026, 11, 1, 4, tzinfo=UTC), datetime(2026, 11, 1, 8, tzinfo=UTC))
+    nia = TherapistState(1, frozenset({"physio"}), timedelta(0), None, (shift,))
+    busy = Occupation(  # 01:20–01:32 EST, the second 01:xx
+        "session",
+        9,
+        datetime(2026, 11, 1, 6, 20, tzinfo=UTC),
+        datetime(2026, 11, 1, 6, 32, tzinfo=UTC),
+        therapist_id=1,
+        patient_id=5,
+    )
+    b = Board(NY, datetime(2026, 10, 1, tzinfo=UTC), night, {1: nia}, {}, [busy])
+    kind = SessionKind("walk", timedelta(minutes=30), "physio", "plasticity")
+    starts = [p.start for p in find_slots(b, kind, limit=1000)]
+    assert len(starts) == len(set(starts))
+    # 04:00Z … 05:50Z before the busy time, 06:35Z … 07:30Z after it
+    assert sorted(starts) == [shift.start + i * GRID for i in range(23)] + [
+        datetime(2026, 11, 1, 6, 35, tzinfo=UTC) + i * GRID for i in range(12)
+    ]
+
+
 def test_slots_rank_by_target_then_earliest_then_load_then_id() -> None:
     ts = (therapist(2), therapist(1), therapist(3))
     busy_elsewhere = [session(10, "16:00", therapist_id=1, patient_id=5)]  # 1 has one that day
@@ -262,7 +315,7 @@ def test_slots_respect_the_past_buffers_rooms_and_the_filter() -> None:
 
 
 def test_slots_of_a_cancelled_infusion_are_refused() -> None:
-    b = board(infusion=infusion(at("07:00"), cancelled=True))
+    b = board(infusion=infusion_at(at("07:00"), cancelled=True))
     with pytest.raises(PlannerError) as caught:
         find_slots(b, REHAB)
     assert caught.value.code == "infusion_cancelled"

@@ -225,7 +225,7 @@ def test_rule_order(clinic: Clinic, clock: FakeClock) -> None:
     rae = new_infusion(api, "Rae", f"{DAY}T09:00")  # peak 12:40–14:40
     book(api, rae["id"], f"{DAY}T13:40", therapist_id=fay["id"])  # Fay's one session that day
 
-    def code(infusion: int, start: str, **extra: object) -> str:
+    def code(infusion: int, start: str, **extra: Any) -> str:
         response = post_session(api, infusion, f"{DAY}T{start}", **extra)
         assert response.status_code in (409, 422), response.text
         return str(response.json()["code"])

@@ -88,7 +88,7 @@ def _settings(url: str) -> Settings:
         bootstrap_admin_token=ADMIN_TOKEN,
         clinic_name="Test Clinic",
         clinic_timezone="America/New_York",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 
@@ -98,7 +98,7 @@ def build_clinic(url: str) -> tuple[list[dict[str, Any]], dict[int, timedelta]]:
         api = Api(client)
         buffers: dict[int, timedelta] = {}
         for name, buffer, limit, (start, end) in THERAPISTS:
-            extra = {"max_sessions_per_day": limit} if limit else {}
+            extra: dict[str, Any] = {"max_sessions_per_day": limit} if limit else {}
             made = api.therapist(name, ("physio",), start, end, buffer_minutes=buffer, **extra)
             buffers[made["id"]] = timedelta(minutes=buffer)
         api.therapist("Gus", ("speech",))
@@ -294,7 +294,7 @@ def test_booking_state_machine(
                 conn.execute(text("DELETE FROM idempotency_keys"))
             return database_url
 
-    BookingMachine.fresh_database = staticmethod(fresh_database)  # type: ignore[assignment]
+    BookingMachine.fresh_database = staticmethod(fresh_database)
     run_state_machine_as_test(
         BookingMachine,
         settings=settings(max_examples=15, stateful_step_count=15, deadline=None),

@@ -43,7 +43,10 @@ def test_list_filters_and_paging(clinic: Clinic) -> None:
     a = book(api, clinic.infusion["id"], f"{DAY}T10:40", therapist_id=dana["id"])
     b = book(api, quinn["id"], f"{DAY}T11:10", therapist_id=fay["id"])
     c = book(api, next_day["id"], "2026-03-11T11:10", therapist_id=dana["id"])
-    ids = lambda **params: [s["id"] for s in sessions(api, **params)]  # noqa: E731
+
+    def ids(**params: Any) -> list[int]:
+        return [s["id"] for s in sessions(api, **params)]
+
     assert ids() == [a["id"], b["id"], c["id"]]  # by start
     assert ids(date=DAY) == [a["id"], b["id"]]
     assert ids(date="2026-03-11") == [c["id"]]
@@ -103,6 +106,8 @@ def test_move_keeps_the_id_and_applies_the_rules(clinic: Clinic) -> None:
     back = _patch(api, sid, {"start": f"{DAY}T10:40"}).json()
     assert back["outside_window"] is False
     problem(_patch(api, sid, {"start": f"{DAY}T10:40:30"}), 422, "validation_error")
+    problem(_patch(api, sid, {"start": "2026-03-08T02:30"}), 422, "nonexistent_local_time")
+    problem(_patch(api, sid, {"therapist_id": 999}), 422, "unknown_reference")
     problem(_patch(api, sid, {"status": "completed"}), 422, "validation_error")
     problem(_patch(api, 9999, {"start": f"{DAY}T10:40"}), 404, "not_found")
     assert len(sessions(api)) == 2
@@ -297,3 +302,19 @@ def test_a_therapist_reads_only_its_own_day(clinic: Clinic) -> None:
     own = api.get(f"/api/therapists/{dana['id']}/day", headers=token, date=DAY)
     assert own.status_code == 200 and own.json()["therapist_id"] == dana["id"]
     problem(api.get(f"/api/therapists/{eli['id']}/day", headers=token, date=DAY), 404, "not_found")
+
+
+def test_writes_answer_with_the_patient_name(clinic: Clinic) -> None:
+    booked = clinic.book(f"{DAY}T11:10")
+    assert booked["patient_name"] == clinic.patient["name"]
+    moved = clinic.api.ok("PATCH", f"/api/sessions/{booked['id']}", {"start": f"{DAY}T11:15"})
+    assert moved["patient_name"] == clinic.patient["name"]
+
+
+def test_status_endpoint_refuses_other_statuses_as_transitions(clinic: Clinic) -> None:
+    booked = clinic.book(f"{DAY}T11:10")
+    for wanted in ("booked", "cancelled"):
+        response = clinic.api.post(f"/api/sessions/{booked['id']}/status", {"status": wanted})
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "invalid_transition"
+    assert clinic.api.ok("GET", f"/api/sessions/{booked['id']}")["status"] == "booked"

@@ -30,7 +30,9 @@ class SessionCancel(Request):
 
 
 class StatusChange(Request):
-    status: Literal["checked_in", "completed", "no_show"]
+    status: Literal["checked_in", "completed", "no_show", "booked", "cancelled"] = Field(
+        description="checked_in, completed or no_show; anything else is 409 invalid_transition"
+    )
 
 
 class SlotPublic(Public):
