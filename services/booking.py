@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -10,7 +11,7 @@ from api.schemas.infusions import SessionPublic
 from api.schemas.sessions import SessionCancel, SessionCreate, SessionMove, SlotPublic, StatusChange
 from models.tables import Infusion, TherapySession
 from models.uow import UnitOfWork
-from planner.board import Placement
+from planner.board import Board, Placement, SessionKind
 from planner.errors import PlannerError
 from planner.localtime import Clock, parse_instant, require_whole_minutes, to_clinic
 from planner.roles import Actor
@@ -21,6 +22,20 @@ from services.common import clinic_zone, get_or_404, get_reference
 from services.sessions_view import sessions_public
 
 
+def board_at(
+    session: Session,
+    infusion: Infusion,
+    kind: SessionKind,
+    start: datetime,
+    zone: ZoneInfo,
+    now: datetime,
+    therapist_ids: list[int] | None,
+) -> Board:
+    """The board one booking at ``start`` needs (its local day, its buffers)."""
+    span = span_around(start, start + kind.duration, zone)
+    return load_board(session, infusion, span, zone, now, therapist_ids=therapist_ids)
+
+
 def book_session(uow: UnitOfWork, body: SessionCreate, clock: Clock) -> SessionPublic:
     with uow:
         session = uow.session
@@ -29,14 +44,8 @@ def book_session(uow: UnitOfWork, body: SessionCreate, clock: Clock) -> SessionP
         infusion = get_reference(session, Infusion, body.infusion_id, "infusion")
         kind = session_kind(session, body.session_type)
         now = clock().astimezone(UTC)
-        board = load_board(
-            session,
-            infusion,
-            span_around(start, start + kind.duration, zone),
-            zone,
-            now,
-            therapist_ids=None if body.therapist_id is None else [body.therapist_id],
-        )
+        therapists = None if body.therapist_id is None else [body.therapist_id]
+        board = board_at(session, infusion, kind, start, zone, now, therapists)
         placement = board.check(
             kind,
             start,
@@ -136,14 +145,7 @@ def move_session(
         infusion = get_or_404(session, Infusion, row.infusion_id, "infusion")
         kind = session_kind(session, row.session_type)
         now = clock().astimezone(UTC)
-        board = load_board(
-            session,
-            infusion,
-            span_around(start, start + kind.duration, zone),
-            zone,
-            now,
-            therapist_ids=[therapist_id],
-        )
+        board = board_at(session, infusion, kind, start, zone, now, [therapist_id])
         override = body.override_reason is not None
         keep_room = row.room_id  # stay in the same room when it is still free
         try:

@@ -23,11 +23,12 @@ from models.uow import UnitOfWork
 from planner.board import Board, SessionKind
 from planner.errors import PlannerError
 from planner.intervals import Interval
-from planner.localtime import Clock, day_bounds, parse_local_date, to_clinic
+from planner.localtime import Clock, day_bounds, parse_local_date
 from planner.optimize import DayPlan, optimize
 from services.board_loader import infusion_facts, kind_of, load_board, span_around
 from services.booking import insert_session
 from services.common import clinic_zone, protocol_version, windows_to_json
+from services.planning import planned_session
 
 
 def _iso(instant: datetime, zone: ZoneInfo) -> str:
@@ -251,19 +252,5 @@ def _confirm(
         window = facts[infusion.id].window(kind.window)
         if window is not None and window.target is not None:
             deviation += placement.score
-        confirmed.append(
-            PlannedSession(
-                id=ident,
-                infusion_id=infusion.id,
-                patient_id=infusion.patient_id,
-                session_type=kind.key,
-                therapist_id=placement.therapist_id,
-                room_id=placement.room_id,
-                start=to_clinic(placement.start, zone),
-                end=to_clinic(placement.end, zone),
-                window=placement.window,
-                score=placement.score,
-                status="booked" if commit else "proposed",
-            )
-        )
+        confirmed.append(planned_session(infusion, kind.key, placement, zone, ident))
     return confirmed, refused, deviation

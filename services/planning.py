@@ -12,7 +12,7 @@ from api.schemas.infusions import InfusionCreate, InfusionPublic, UnplacedCarePl
 from api.schemas.planning import PlannedSession, PlanPublic, PlanRequest, UnplacedType
 from models.tables import Infusion, SessionType, TherapySession
 from models.uow import UnitOfWork
-from planner.board import Board, SessionKind
+from planner.board import Board, Placement, SessionKind
 from planner.errors import UnknownReference
 from planner.intervals import Interval
 from planner.joint import JointPlan, plan_infusion
@@ -78,24 +78,31 @@ def plan_and_maybe_book(
     return plan, ids
 
 
+def planned_session(
+    infusion: Infusion, key: str, placement: Placement, zone: ZoneInfo, ident: int | None
+) -> PlannedSession:
+    """A proposed session (``id`` None), or a booked one when it has its id."""
+    return PlannedSession(
+        id=ident,
+        infusion_id=infusion.id,
+        patient_id=infusion.patient_id,
+        session_type=key,
+        therapist_id=placement.therapist_id,
+        room_id=placement.room_id,
+        start=to_clinic(placement.start, zone),
+        end=to_clinic(placement.end, zone),
+        window=placement.window,
+        score=placement.score,
+        status="proposed" if ident is None else "booked",
+    )
+
+
 def plan_public(
     infusion: Infusion, plan: JointPlan, ids: dict[str, int], zone: ZoneInfo, committed: bool
 ) -> PlanPublic:
     return PlanPublic(
         sessions=[
-            PlannedSession(
-                id=ids.get(key),
-                infusion_id=infusion.id,
-                patient_id=infusion.patient_id,
-                session_type=key,
-                therapist_id=p.therapist_id,
-                room_id=p.room_id,
-                start=to_clinic(p.start, zone),
-                end=to_clinic(p.end, zone),
-                window=p.window,
-                score=p.score,
-                status="booked" if committed else "proposed",
-            )
+            planned_session(infusion, key, p, zone, ids.get(key))
             for key, p in sorted(plan.placements.items(), key=lambda item: item[1].start)
         ],
         unplaced=[
