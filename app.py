@@ -17,6 +17,7 @@ from models.uow import UnitOfWork
 from planner.localtime import Clock, system_clock
 from services.clinic import ensure_clinic
 from services.users import ensure_bootstrap_admin
+from web import install as install_pages
 
 DESCRIPTION = """Books rehab, cognitive training and therapy sessions inside the time windows
 that follow an IV infusion, with therapists who work then and are free, in free rooms.
@@ -59,4 +60,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
 
     for module in (clinic, users, resources, infusions, sessions, audit):
         app.include_router(module.router)
+    install_pages(app)  # the server-rendered pages and /static
     return app

@@ -84,6 +84,7 @@ class TherapistPublic(Public):
     def _as_sent(self, entries: list[WorkingHoursPublic]) -> list[dict[str, str]]:
         """Working hours are answered as they were sent: no keys the client left out."""
         return [entry.model_dump(exclude_none=True) for entry in entries]
+
     buffer_minutes: int
     max_sessions_per_day: int | None
 

@@ -1,0 +1,243 @@
+"""The server-rendered pages through the TestClient (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from tests.support import EVERY_DAY, Api
+from tests.web_support import csrf_of, log_in
+
+DAY = "2026-03-02"
+
+
+def clinic(api: Api) -> dict[str, Any]:
+    """One therapist working all day, a room, a peak-window type, a patient, an infusion."""
+    therapist = api.therapist("Dana Lee", ("physio",), "00:00", "23:55", EVERY_DAY)
+    api.room("Gym 1", "gym")
+    api.session_type("physical_rehabilitation", "peak", "physio", 60, "gym")
+    api.session_type("talk", "plasticity", "physio", 30)
+    patient = api.patient("Robin Test", "MRN-1")
+    infusion = api.infusion(patient["id"], f"{DAY}T08:00")
+    api.ok(
+        "POST",
+        "/api/users",
+        {"username": "sam", "role": "scheduler", "password": "sam-secret-1"},
+        201,
+    )
+    api.ok(
+        "POST",
+        "/api/users",
+        {
+            "username": "dana",
+            "role": "therapist",
+            "therapist_id": therapist["id"],
+            "password": "dana-secret-1",
+        },
+        201,
+    )
+    return {"therapist": therapist, "patient": patient, "infusion": infusion}
+
+
+def test_the_start_page_is_the_login_page_when_logged_out(client: TestClient) -> None:
+    answer = client.get("/", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login"
+    page = client.get("/")
+    assert page.status_code == 200
+    assert '<h1 id="login-title">Log in</h1>' in page.text
+    assert 'for="username"' in page.text and 'for="password"' in page.text
+    assert client.get("/board", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_login_sets_a_safe_cookie_and_logout_ends_it(client: TestClient, api: Api) -> None:
+    clinic(api)
+    answer = log_in(client, "sam", "sam-secret-1")
+    assert answer.status_code == 303 and answer.headers["location"] == "/board"
+    cookie = answer.headers["set-cookie"].lower()
+    assert "planner_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    board = client.get("/board")
+    assert board.status_code == 200 and "Dana Lee" in board.text
+    out = client.post("/logout", data={"csrf_token": csrf_of(board.text)}, follow_redirects=False)
+    assert out.headers["location"] == "/login"
+    assert client.get("/board", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_a_wrong_password_is_a_readable_message(client: TestClient, api: Api) -> None:
+    clinic(api)
+    answer = log_in(client, "sam", "not-the-password")
+    assert answer.status_code == 401
+    assert 'role="alert"' in answer.text and "Unknown user or wrong password." in answer.text
+
+
+def test_forms_without_the_csrf_token_are_refused(client: TestClient, api: Api) -> None:
+    made = clinic(api)
+    page = client.get("/login")
+    refused_login = client.post(
+        "/login", data={"username": "sam", "password": "sam-secret-1", "csrf_token": "forged"}
+    )
+    assert refused_login.status_code == 403
+    assert "could not be verified" in refused_login.text
+    assert csrf_of(page.text) != "forged"
+    log_in(client, "sam", "sam-secret-1")
+    path = f"/infusions/{made['infusion']['id']}/book"
+    body = {"session_type": "physical_rehabilitation", "start": f"{DAY}T12:10"}
+    for token in (None, "0" * 64):
+        data = dict(body, csrf_token=token) if token else body
+        answer = client.post(path, data=data, follow_redirects=False)
+        assert answer.status_code == 403
+        assert 'role="alert"' in answer.text and "Traceback" not in answer.text
+    assert api.get(f"/api/infusions/{made['infusion']['id']}").json()["sessions"] == []
+
+
+def test_a_therapist_sees_only_its_own_day(client: TestClient, api: Api) -> None:
+    made = clinic(api)
+    other = api.therapist("Other One", ("physio",))
+    answer = log_in(client, "dana", "dana-secret-1")
+    assert answer.headers["location"] == "/my-day"
+    for path in (
+        "/board",
+        "/settings",
+        "/infusions",
+        f"/infusions/{made['infusion']['id']}",
+        f"/therapists/{other['id']}/day",
+    ):
+        assert client.get(path, follow_redirects=False).headers["location"] == "/my-day", path
+    mine = client.get("/my-day")
+    assert mine.status_code == 200 and "My day" in mine.text
+
+
+def test_settings_are_for_administrators_only(client: TestClient, api: Api) -> None:
+    clinic(api)
+    log_in(client, "sam", "sam-secret-1")
+    answer = client.get("/settings")
+    assert answer.status_code == 403 and "Only an administrator" in answer.text
+    api.ok(
+        "POST", "/api/users", {"username": "ada", "role": "admin", "password": "ada-secret-1"}, 201
+    )
+    log_in(client, "ada", "ada-secret-1")
+    page = client.get("/settings")
+    assert page.status_code == 200
+    for heading in ("Clinic", "Window protocol", "Therapists", "Rooms", "Session types", "Users"):
+        assert heading in page.text
+    saved = client.post(
+        "/settings/rooms",
+        data={"name": "Quiet 2", "kind": "quiet_room", "csrf_token": csrf_of(page.text)},
+    )
+    assert "Room Quiet 2 added." in saved.text
+
+
+def test_a_refused_booking_shows_its_message(client: TestClient, api: Api) -> None:
+    made = clinic(api)
+    log_in(client, "sam", "sam-secret-1")
+    path = f"/infusions/{made['infusion']['id']}"
+    page = client.get(path)
+    assert page.status_code == 200 and "<svg" in page.text and "Robin Test" in page.text
+    answer = client.post(
+        f"{path}/book",
+        data={
+            "session_type": "physical_rehabilitation",
+            "start": f"{DAY}T09:00",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
+    assert answer.status_code == 200
+    assert 'role="alert"' in answer.text
+    assert "The session was not booked" in answer.text and "outside_window" in answer.text
+    assert "Traceback" not in answer.text
+
+
+def test_booking_the_top_slot_then_the_therapist_completes_it(client: TestClient, api: Api) -> None:
+    made = clinic(api)
+    log_in(client, "sam", "sam-secret-1")
+    path = f"/infusions/{made['infusion']['id']}"
+    page = client.get(path)
+    booked = client.post(
+        f"{path}/book",
+        data={
+            "session_type": "physical_rehabilitation",
+            "start": f"{DAY}T12:10",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
+    assert "Booked physical rehabilitation 12:10–13:10." in booked.text
+    assert "Robin Test" in client.get(f"/board?date={DAY}").text
+    session_id = int(booked.history[0].headers["location"].rsplit("#session-", 1)[1])
+    log_in(client, "dana", "dana-secret-1")
+    day = client.get(f"/my-day?date={DAY}")
+    assert "Robin Test" in day.text and "12:10–13:10" in day.text
+    for status in ("checked_in", "completed"):
+        day = client.post(
+            f"/sessions/{session_id}/status",
+            data={
+                "status": status,
+                "back": f"/therapists/{made['therapist']['id']}/day?date={DAY}",
+                "csrf_token": csrf_of(day.text),
+            },
+        )
+        assert day.status_code == 200
+    assert "badge-completed" in day.text
+    printed = client.get(f"/therapists/{made['therapist']['id']}/day?date={DAY}&print=1")
+    assert printed.status_code == 200 and "print-table" in printed.text
+
+
+def test_a_missing_infusion_is_a_page_not_a_stack_trace(client: TestClient, api: Api) -> None:
+    clinic(api)
+    log_in(client, "sam", "sam-secret-1")
+    answer = client.get("/infusions/9999")
+    assert answer.status_code == 404
+    assert "infusion 9999 does not exist" in answer.text and 'role="alert"' in answer.text
+
+
+@contextmanager
+def counted(app: FastAPI) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", count)
+
+
+def test_the_board_makes_a_fixed_number_of_queries(
+    client: TestClient, api: Api, app: FastAPI
+) -> None:
+    """A day with 1 session and a day with 10 (two infusions) cost the same queries."""
+    made = clinic(api)
+    first = made["infusion"]
+    api.ok(
+        "POST",
+        "/api/sessions",
+        {"infusion_id": first["id"], "session_type": "talk", "start": f"{DAY}T11:00"},
+        201,
+    )
+    busy_day = "2026-03-03"
+    for index, hour in enumerate((6, 7)):
+        patient = api.patient(f"Busy {index}")
+        infusion = api.infusion(patient["id"], f"{busy_day}T{hour:02d}:00")
+        for k in range(5):
+            start = f"{busy_day}T{hour + 3 + k:02d}:{'00' if index == 0 else '30'}"
+            api.ok(
+                "POST",
+                "/api/sessions",
+                {"infusion_id": infusion["id"], "session_type": "talk", "start": start},
+                201,
+            )
+    log_in(client, "sam", "sam-secret-1")
+    costs = []
+    for day, sessions in ((DAY, 1), (busy_day, 10)):
+        with counted(app) as statements:
+            page = client.get(f"/board?date={day}")
+        assert page.status_code == 200
+        assert page.text.count('class="session ') == sessions
+        costs.append(len(statements))
+    assert costs[0] == costs[1], costs

@@ -1,0 +1,316 @@
+"""Settings for administrators: clinic, window protocol, therapists, rooms, types, users."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from api.deps import get_uow
+from api.schemas.clinic import ClinicBody, ProtocolBody, WindowSpecIn
+from api.schemas.people import (
+    RoomCreate,
+    SessionTypeCreate,
+    TherapistCreate,
+    TherapistPatch,
+    TimeOffCreate,
+    UserCreate,
+    UserPatch,
+    WorkingHoursIn,
+    WorkingHoursPublic,
+)
+from planner.errors import PlannerError
+from services import auth as auth_service
+from services import catalog, therapists
+from services.clinic import get_clinic, get_protocol, put_clinic, put_protocol
+from services.common import MAX_PAGE, Page
+from services.users import create_user
+from web import auth, forms, queries
+from web.render import redirect, refused, render
+
+router = APIRouter(include_in_schema=False)
+ALL = Page(limit=MAX_PAGE)
+DAYS = [
+    ("MO", "Mon"),
+    ("TU", "Tue"),
+    ("WE", "Wed"),
+    ("TH", "Thu"),
+    ("FR", "Fri"),
+    ("SA", "Sat"),
+    ("SU", "Sun"),
+]
+FRIENDLY = re.compile(r"^(\d+)\s*(m|min|h|d|w)$", re.IGNORECASE)
+
+
+def iso_duration(text: str) -> str:
+    """``2h``, ``90m``, ``28d``, ``4w`` or ISO 8601 (``PT2H``) as ISO 8601."""
+    match = FRIENDLY.match(text.strip())
+    if not match:
+        return text.strip().upper()
+    amount, unit = int(match.group(1)), match.group(2).lower()
+    return {
+        "m": f"PT{amount}M",
+        "min": f"PT{amount}M",
+        "h": f"PT{amount}H",
+        "d": f"P{amount}D",
+        "w": f"P{amount * 7}D",
+    }[unit]
+
+
+def describe_hours(entry: WorkingHoursPublic) -> str:
+    parts = dict(p.split("=", 1) for p in entry.rrule.upper().split(";") if "=" in p)
+    names = dict(DAYS)
+    if parts.get("FREQ") == "DAILY" and "BYDAY" not in parts:
+        days = "Every day"
+    elif "BYDAY" in parts:
+        chosen = parts["BYDAY"].split(",")
+        days = (
+            "Every day"
+            if len(chosen) == 7
+            else "Mon–Fri"
+            if chosen == ["MO", "TU", "WE", "TH", "FR"]
+            else ", ".join(names.get(d, d) for d in chosen)
+        )
+    else:
+        days = entry.rrule
+    valid = ""
+    if entry.valid_from or entry.valid_until:
+        valid = f" ({entry.valid_from or '…'} to {entry.valid_until or '…'})"
+    return f"{days} {entry.start}–{entry.end}{valid}"
+
+
+def _days_of(entry: WorkingHoursPublic) -> list[str]:
+    parts = dict(p.split("=", 1) for p in entry.rrule.upper().split(";") if "=" in p)
+    if parts.get("FREQ") == "DAILY":
+        return [d for d, _ in DAYS]
+    return parts.get("BYDAY", "").split(",")
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request, actor: auth.AdminActor) -> Response:
+    uow = get_uow(request)
+    clinic = get_clinic(uow)
+    zone = ZoneInfo(clinic.timezone)
+    people = therapists.list_therapists(uow, ALL)[:MAX_PAGE]
+    now = request.app.state.clock()
+    time_off = [
+        (tid, start.astimezone(zone), end.astimezone(zone), reason)
+        for tid, start, end, reason in queries.upcoming_time_off(uow, now - timedelta(days=1))
+    ]
+    return render(
+        request,
+        "settings.html",
+        {
+            "clinic": clinic,
+            "zones": sorted(available_timezones()),
+            "protocol": get_protocol(uow),
+            "therapists": people,
+            "names": {t.id: t.name for t in people},
+            "hours": {t.id: [describe_hours(h) for h in t.working_hours] for t in people},
+            "first_hours": {t.id: t.working_hours[0] if t.working_hours else None for t in people},
+            "first_days": {
+                t.id: _days_of(t.working_hours[0]) if t.working_hours else [] for t in people
+            },
+            "time_off": time_off,
+            "rooms": catalog.list_rooms(uow, ALL)[:MAX_PAGE],
+            "types": catalog.list_session_types(uow, ALL)[:MAX_PAGE],
+            "users": auth_service.list_users(uow, ALL)[:MAX_PAGE],
+            "days": DAYS,
+        },
+    )
+
+
+def _done(section: str, text: str) -> Response:
+    return redirect(f"/settings#{section}", "success", text)
+
+
+def _failed(section: str, error: PlannerError | ValidationError, what: str) -> Response:
+    return refused(f"/settings#{section}", error, what)
+
+
+@router.post("/settings/clinic")
+def save_clinic(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+    try:
+        body = ClinicBody(name=forms.text(form, "name", 200), timezone=forms.text(form, "timezone"))
+        put_clinic(get_uow(request), body)
+    except (PlannerError, ValidationError) as error:
+        return _failed("clinic", error, "The clinic was not saved")
+    return _done("clinic", "Clinic saved.")
+
+
+def _windows(form: FormData) -> list[WindowSpecIn]:
+    windows = []
+    for index in range(int(forms.integer(form, "rows", "rows"))):
+        key = forms.text(form, f"w{index}_key", 40)
+        if not key or forms.checked(form, f"w{index}_remove"):
+            continue
+        target = forms.text(form, f"w{index}_target", 20)
+        windows.append(
+            WindowSpecIn(
+                key=key,
+                label=forms.text(form, f"w{index}_label", 200),
+                implication=forms.text(form, f"w{index}_implication", 500),
+                start_offset=iso_duration(forms.text(form, f"w{index}_start", 20)),
+                end_offset=iso_duration(forms.text(form, f"w{index}_end", 20)),
+                target_offset=iso_duration(target) if target else None,
+            )
+        )
+    return windows
+
+
+@router.post("/settings/protocol")
+def save_protocol(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+    try:
+        start = forms.text(form, "anchor", 10) == "start"
+        body = ProtocolBody(anchor="start" if start else "end", windows=_windows(form))
+        saved = put_protocol(get_uow(request), body, request.app.state.clock)
+    except (PlannerError, ValidationError) as error:
+        return _failed("protocol", error, "The protocol was not saved")
+    return _done(
+        "protocol",
+        f"Protocol version {saved.version} saved. Infusions already recorded keep their version.",
+    )
+
+
+def _hours_from(form: FormData) -> list[WorkingHoursIn]:
+    rule = forms.text(form, "rrule", 300)
+    if not rule:
+        days = [d for d in forms.many(form, "days") if d in dict(DAYS)]
+        if not days:
+            return []
+        rule = f"FREQ=WEEKLY;BYDAY={','.join(days)}"
+    return [
+        WorkingHoursIn(
+            rrule=rule, start=forms.text(form, "start", 5), end=forms.text(form, "end", 5)
+        )
+    ]
+
+
+def _disciplines(form: FormData) -> list[str]:
+    raw = forms.text(form, "disciplines", 300).replace(";", ",")
+    return [d.strip().lower().replace(" ", "_") for d in raw.split(",") if d.strip()]
+
+
+@router.post("/settings/therapists")
+def add_therapist(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+    try:
+        body = TherapistCreate(
+            name=forms.text(form, "name", 200),
+            disciplines=_disciplines(form),
+            working_hours=_hours_from(form),
+            buffer_minutes=forms.optional_int(form, "buffer_minutes", "Buffer") or 0,
+            max_sessions_per_day=forms.optional_int(form, "max_sessions_per_day", "Daily limit"),
+        )
+        created = therapists.create_therapist(get_uow(request), body)
+    except (PlannerError, ValidationError) as error:
+        return _failed("therapists", error, "The therapist was not added")
+    return _done("therapists", f"{created.name} added.")
+
+
+@router.post("/settings/therapists/{therapist_id}")
+def edit_therapist(
+    request: Request, therapist_id: int, actor: auth.AdminActor, form: auth.Form
+) -> Response:
+    try:
+        body = TherapistPatch(
+            name=forms.text(form, "name", 200),
+            disciplines=_disciplines(form),
+            working_hours=_hours_from(form),
+            buffer_minutes=forms.optional_int(form, "buffer_minutes", "Buffer") or 0,
+            max_sessions_per_day=forms.optional_int(form, "max_sessions_per_day", "Daily limit"),
+        )
+        saved = therapists.patch_therapist(get_uow(request), therapist_id, body)
+    except (PlannerError, ValidationError) as error:
+        return _failed("therapists", error, "The therapist was not saved")
+    return _done("therapists", f"{saved.name} saved.")
+
+
+@router.post("/settings/therapists/{therapist_id}/time-off")
+def add_time_off(
+    request: Request, therapist_id: int, actor: auth.AdminActor, form: auth.Form
+) -> Response:
+    try:
+        body = TimeOffCreate(
+            start=forms.local_datetime(form, "start", "From"),
+            end=forms.local_datetime(form, "end", "Until"),
+            reason=forms.text(form, "reason"),
+        )
+        therapists.add_time_off(get_uow(request), therapist_id, body)
+    except (PlannerError, ValidationError) as error:
+        return _failed("therapists", error, "The time off was not added")
+    return _done("therapists", "Time off added.")
+
+
+@router.post("/settings/rooms")
+def add_room(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+    try:
+        body = RoomCreate(name=forms.text(form, "name", 200), kind=forms.text(form, "kind", 64))
+        catalog.create_room(get_uow(request), body)
+    except (PlannerError, ValidationError) as error:
+        return _failed("rooms", error, "The room was not added")
+    return _done("rooms", f"Room {body.name} added.")
+
+
+@router.post("/settings/session-types")
+def add_session_type(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+    try:
+        body = SessionTypeCreate(
+            key=forms.text(form, "key", 40),
+            name=forms.text(form, "name", 200),
+            duration_minutes=forms.integer(form, "duration_minutes", "Duration"),
+            discipline=forms.text(form, "discipline", 40).lower().replace(" ", "_"),
+            window=forms.text(form, "window", 40),
+            room_kind=forms.optional_text(form, "room_kind", 64),
+        )
+        catalog.create_session_type(get_uow(request), body)
+    except (PlannerError, ValidationError) as error:
+        return _failed("session-types", error, "The session type was not added")
+    return _done("session-types", f"Session type {body.name} added.")
+
+
+@router.post("/settings/users")
+def add_user(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+    try:
+        role = forms.text(form, "role", 20)
+        body = UserCreate.model_validate(
+            {
+                "username": forms.text(form, "username", 100),
+                "role": role,
+                "therapist_id": forms.optional_int(form, "therapist_id", "Therapist")
+                if role == "therapist"
+                else None,
+                "password": forms.text(form, "password", 200) or None,
+            }
+        )
+        ttl = timedelta(hours=request.app.state.settings.token_ttl_hours)
+        create_user(get_uow(request), body, request.app.state.clock, ttl)
+    except (PlannerError, ValidationError) as error:
+        return _failed("users", error, "The user was not added")
+    return _done("users", f"User {body.username} added; they can log in with the password given.")
+
+
+@router.post("/settings/users/{user_id}")
+def edit_user(request: Request, user_id: int, actor: auth.AdminActor, form: auth.Form) -> Response:
+    try:
+        action = forms.text(form, "action", 20)
+        if action in ("disable", "enable"):
+            if action == "disable" and user_id == actor.user_id:
+                raise PlannerError("forbidden", "you cannot disable your own login")
+            body = UserPatch(disabled=action == "disable")
+        else:
+            body = UserPatch(password=forms.text(form, "password", 200))
+        saved = auth_service.patch_user(get_uow(request), user_id, body)
+    except (PlannerError, ValidationError) as error:
+        return _failed("users", error, "The user was not changed")
+    state = "disabled" if saved.disabled else "enabled"
+    text = (
+        f"{saved.username}: password changed."
+        if action not in ("disable", "enable")
+        else (f"{saved.username} is {state}.")
+    )
+    return _done("users", text)
