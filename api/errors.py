@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planner.errors import PlannerError
@@ -173,6 +173,14 @@ def install(app: FastAPI) -> None:
                 return problem(409, code, "another booking took this time meanwhile")
         return problem(409, "conflict", "the change collides with data stored meanwhile; retry")
 
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def _data(_: Request, exc: Exception) -> JSONResponse:
+        # An id beyond the column's range (PostgreSQL: DataError, SQLite: OverflowError) or
+        # a NUL byte; only the class is logged: the values may be patients' data.
+        log.info("value refused by the database: %s", getattr(exc, "orig", exc).__class__.__name__)
+        return problem(422, "validation_error", "a value is out of range or cannot be stored")
+
     @app.exception_handler(OperationalError)
     async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database busy: %s", exc.orig.__class__.__name__)
@@ -182,5 +190,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, StatementError):
+            exc.hide_parameters = True  # the SQL's values (patients' names) stay out of logs
         log.exception("unexpected error")
         return problem(500, "internal_error", "an unexpected error occurred; it has been logged")

@@ -122,9 +122,11 @@ class ChangeRecorder:
         after: dict[str, Any] = {}
         for attr in state.mapper.column_attrs:
             name = attr.key
-            if name in SECRET_COLUMNS:
-                continue
             history = state.attrs[name].history
+            if name in SECRET_COLUMNS:
+                if op == "update" and history.has_changes():  # that it changed, never the value
+                    before[name] = after[name] = "[redacted]"
+                continue
             if op == "create":
                 after[name] = _plain(getattr(row, name))
             elif op == "delete":

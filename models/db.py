@@ -13,6 +13,7 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``. SQLite writes are serialised (BEGIN IMMEDIATE, WAL, FULL sync)."""
+    kwargs.setdefault("hide_parameters", True)  # SQL values (patients' names) stay out of logs
     if url.startswith("sqlite"):
         engine = create_engine(
             url,

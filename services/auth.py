@@ -140,6 +140,8 @@ def patch_user(uow: UnitOfWork, user_id: int, body: UserPatch) -> UserPublic:
         user = get_or_404(uow.session, User, user_id, "user")
         if body.disabled is not None:
             user.disabled = body.disabled
+            if body.disabled:  # locked out at once, and no old token comes back on re-enabling
+                uow.session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
         if body.password is not None:
             user.password_hash = password_hash(body.password)
         uow.commit()
