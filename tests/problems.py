@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
 
 
 def assert_problem(
-    response: httpx.Response, status: int, code: str, case: object = None
+    response: httpx2.Response, status: int, code: str, case: object = None
 ) -> dict[str, Any]:
     """The answer is ``application/problem+json`` with ``status`` and ``code``; its body.
 
