@@ -241,3 +241,19 @@ def test_the_board_makes_a_fixed_number_of_queries(
         assert page.text.count('class="session ') == sessions
         costs.append(len(statements))
     assert costs[0] == costs[1], costs
+
+
+def test_plan_this_day_books_the_care_plans_from_the_board(client: TestClient, api: Api) -> None:
+    made = clinic(api)
+    patient = api.patient("Casey Plan", "MRN-2")
+    planned = api.infusion(patient["id"], f"{DAY}T09:00", care_plan=["physical_rehabilitation"])
+    log_in(client, "sam", "sam-secret-1")
+    board = client.get(f"/board?date={DAY}")
+    answer = client.post("/board/plan", data={"date": DAY, "csrf_token": csrf_of(board.text)})
+    assert answer.status_code == 200
+    assert "Day planned: 1 session booked." in answer.text
+    booked = api.ok("GET", f"/api/infusions/{planned['id']}")["sessions"]
+    assert [s["session_type"] for s in booked] == ["physical_rehabilitation"]
+    assert api.ok("GET", f"/api/infusions/{made['infusion']['id']}")["sessions"] == []
+    again = client.post("/board/plan", data={"date": DAY, "csrf_token": csrf_of(answer.text)})
+    assert "already has a session" in again.text

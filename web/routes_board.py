@@ -14,10 +14,11 @@ from starlette.datastructures import FormData
 from api.deps import get_uow
 from api.schemas.infusions import InfusionCreate
 from api.schemas.people import PatientCreate
+from api.schemas.planning import DayPlanRequest
 from planner.errors import PlannerError
 from planner.intervals import Interval
 from planner.localtime import day_bounds, parse_local_date
-from services import catalog, infusions, planning, schedule, therapists
+from services import catalog, day_plan, infusions, planning, schedule, therapists
 from services.clinic import get_clinic
 from services.common import MAX_PAGE, Page
 from web import auth, forms, queries
@@ -83,6 +84,27 @@ def board(
             **day_links("/board", day),
         },
     )
+
+
+@router.post("/board/plan")
+def plan_day(request: Request, actor: auth.StaffActor, form: auth.Form) -> Response:
+    """Book every care plan of the day at once (SPEC §6), then show the board again."""
+    day_text = forms.text(form, "date", 20)
+    back = here("/board", date=day_text)
+    try:
+        body = DayPlanRequest(date=day_text, commit=True)
+        result = day_plan.plan_day(get_uow(request), body, request.app.state.clock)
+    except (PlannerError, ValidationError) as error:
+        return refused(back, error, "The day was not planned")
+    placed = result.objective["placed"]
+    text = f"Day planned: {placed} session{'s' if placed != 1 else ''} booked."
+    if not result.objective["requested"]:
+        return redirect(back, "success", "Every care-plan item of this day already has a session.")
+    if result.unplaced:
+        codes = sorted({u.code for u in result.unplaced})
+        text += f" {len(result.unplaced)} could not be placed ({', '.join(codes)})."
+        return redirect(back, "warning", text)
+    return redirect(back, "success", text)
 
 
 @router.get("/infusions", response_class=HTMLResponse)
