@@ -46,9 +46,16 @@ def run_one(instance: Path, bench: Path, solver: str, limit: float | None) -> di
         plan_path = f.name
     try:
         checked = subprocess.run(
-            [sys.executable, str(bench / "check.py"), str(instance), plan_path,
-             str(bench / "best_known.json")],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                str(bench / "check.py"),
+                str(instance),
+                plan_path,
+                str(bench / "best_known.json"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
     finally:
         os.unlink(plan_path)
@@ -68,8 +75,10 @@ def table(rows: list[dict[str, Any]], best: dict[str, Any]) -> str:
     for row in rows:
         known = best.get(row["instance"], {})
         if "placed" not in row:
-            lines.append(f"| {row['instance']} | — | — | — | {row['seconds']:.2f} | "
-                         f"no: {' '.join(row.get('error', []))} |")
+            lines.append(
+                f"| {row['instance']} | — | — | — | {row['seconds']:.2f} | "
+                f"no: {' '.join(row.get('error', []))} |"
+            )
             continue
         lines.append(
             f"| {row['instance']} | {row['placed']} / {row['requested']} | "
@@ -83,8 +92,12 @@ def table(rows: list[dict[str, Any]], best: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--solver", choices=["auto", "heuristic", "cp-sat"], default="auto")
-    parser.add_argument("--time-limit", type=float, default=None,
-                        help="passed to the command (default: the command's own default)")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="passed to the command (default: the command's own default)",
+    )
     args = parser.parse_args(argv)
     bench = bench_dir()
     instances = sorted((bench / "instances").glob("*.json"))

@@ -28,29 +28,49 @@ from planner.optimize.state import State
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(os.environ.get("PLANNER_BENCH_DIR", REPO.parent / "shared" / "bench"))
 HAVE_ORTOOLS = importlib.util.find_spec("ortools") is not None
-needs_bench = pytest.mark.skipif(not (BENCH / "check.py").exists(),
-                                 reason=f"benchmark not found at {BENCH}")
-needs_ortools = pytest.mark.skipif(not HAVE_ORTOOLS,
-                                   reason="OR-Tools (the 'optimize' extra) is not installed")
+needs_bench = pytest.mark.skipif(
+    not (BENCH / "check.py").exists(), reason=f"benchmark not found at {BENCH}"
+)
+needs_ortools = pytest.mark.skipif(
+    not HAVE_ORTOOLS, reason="OR-Tools (the 'optimize' extra) is not installed"
+)
 
 NY = "America/New_York"
 PROTOCOL = {
     "anchor": "end",
     "windows": [
-        {"key": "spinogenesis", "start_offset": "PT2H", "end_offset": "PT4H",
-         "target_offset": None},
+        {
+            "key": "spinogenesis",
+            "start_offset": "PT2H",
+            "end_offset": "PT4H",
+            "target_offset": None,
+        },
         {"key": "peak", "start_offset": "PT3H", "end_offset": "PT5H", "target_offset": "PT4H"},
-        {"key": "plasticity", "start_offset": "PT2H", "end_offset": "PT12H",
-         "target_offset": None},
+        {"key": "plasticity", "start_offset": "PT2H", "end_offset": "PT12H", "target_offset": None},
     ],
 }
 TYPES = [
-    {"key": "physical_rehabilitation", "duration_minutes": 45, "discipline": "physical",
-     "window": "spinogenesis", "room_kind": "gym"},
-    {"key": "cognitive_training", "duration_minutes": 60, "discipline": "cognitive",
-     "window": "peak", "room_kind": "quiet_room"},
-    {"key": "cognitive_therapy", "duration_minutes": 50, "discipline": "psychotherapy",
-     "window": "plasticity", "room_kind": None},
+    {
+        "key": "physical_rehabilitation",
+        "duration_minutes": 45,
+        "discipline": "physical",
+        "window": "spinogenesis",
+        "room_kind": "gym",
+    },
+    {
+        "key": "cognitive_training",
+        "duration_minutes": 60,
+        "discipline": "cognitive",
+        "window": "peak",
+        "room_kind": "quiet_room",
+    },
+    {
+        "key": "cognitive_therapy",
+        "duration_minutes": 50,
+        "discipline": "psychotherapy",
+        "window": "plasticity",
+        "room_kind": None,
+    },
 ]
 
 
@@ -59,17 +79,35 @@ def at(day: str, hhmm: str, tz: str = NY) -> str:
     return local.isoformat()
 
 
-def therapist(tid: str, disciplines: list[str], day: str, start: str = "07:00",
-              end: str = "21:00", **extra: Any) -> dict[str, Any]:
-    return {"id": tid, "disciplines": disciplines, "working": [[at(day, start), at(day, end)]],
-            "buffer_minutes": 0, "max_sessions_per_day": None, **extra}
+def therapist(
+    tid: str,
+    disciplines: list[str],
+    day: str,
+    start: str = "07:00",
+    end: str = "21:00",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "disciplines": disciplines,
+        "working": [[at(day, start), at(day, end)]],
+        "buffer_minutes": 0,
+        "max_sessions_per_day": None,
+        **extra,
+    }
 
 
 def instance(day: str = "2026-03-10", **extra: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "name": "hand", "date": day, "timezone": NY, "grid_minutes": 5,
-        "protocol": copy.deepcopy(PROTOCOL), "session_types": copy.deepcopy(TYPES),
-        "therapists": [], "rooms": [], "infusions": [],
+        "name": "hand",
+        "date": day,
+        "timezone": NY,
+        "grid_minutes": 5,
+        "protocol": copy.deepcopy(PROTOCOL),
+        "session_types": copy.deepcopy(TYPES),
+        "therapists": [],
+        "rooms": [],
+        "infusions": [],
     }
     base.update(extra)
     return base
@@ -79,8 +117,12 @@ def run_check(inst: dict[str, Any], plan: DayPlan, tmp_path: Path) -> dict[str, 
     ipath, ppath = tmp_path / "instance.json", tmp_path / "plan.json"
     ipath.write_text(json.dumps(inst))
     ppath.write_text(json.dumps(plan.to_json()))
-    done = subprocess.run([sys.executable, str(BENCH / "check.py"), str(ipath), str(ppath)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "check.py"), str(ipath), str(ppath)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     result: dict[str, Any] = json.loads(done.stdout)
     assert done.returncode == 0, result["violations"]
     return result
@@ -95,6 +137,7 @@ def codes(plan: DayPlan) -> dict[tuple[str, str], str]:
 
 
 # --- benchmark instances ---------------------------------------------------------------
+
 
 @needs_bench
 @pytest.mark.parametrize("name", ["small-1", "tight-1"])
@@ -120,8 +163,7 @@ def test_cp_sat_plan_passes_the_checker_and_is_optimal_on_small(tmp_path: Path) 
     assert result["placed"] == best["placed"]  # proven optimal (placed_bound)
 
 
-def test_auto_without_ortools_falls_back_to_the_heuristic(monkeypatch: pytest.MonkeyPatch
-                                                         ) -> None:
+def test_auto_without_ortools_falls_back_to_the_heuristic(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(optimize_pkg.cpsat, "available", lambda: False)
     plan = optimize(joint_instance(), time_limit_s=0.5)
     assert plan.solver == "heuristic"
@@ -131,6 +173,7 @@ def test_auto_without_ortools_falls_back_to_the_heuristic(monkeypatch: pytest.Mo
 
 # --- joint assignment ---------------------------------------------------------------------
 
+
 def joint_instance() -> dict[str, Any]:
     """Two items at one forced time; therapist t1 can do both, t2 only the first.
 
@@ -138,23 +181,44 @@ def joint_instance() -> dict[str, Any]:
     which only t1 can take, finds t1 busy. The joint answer is i1 -> t2, i2 -> t1.
     """
     day = "2026-03-10"
-    one_slot = {"key": "exact", "start_offset": "PT2H", "end_offset": "PT3H",
-                "target_offset": None}
+    one_slot = {"key": "exact", "start_offset": "PT2H", "end_offset": "PT3H", "target_offset": None}
     inst = instance(day)
     inst["protocol"]["windows"].append(one_slot)
     inst["session_types"] = [
-        {"key": "walk", "duration_minutes": 60, "discipline": "physical", "window": "exact",
-         "room_kind": None},
-        {"key": "talk", "duration_minutes": 60, "discipline": "psychotherapy",
-         "window": "exact", "room_kind": None},
+        {
+            "key": "walk",
+            "duration_minutes": 60,
+            "discipline": "physical",
+            "window": "exact",
+            "room_kind": None,
+        },
+        {
+            "key": "talk",
+            "duration_minutes": 60,
+            "discipline": "psychotherapy",
+            "window": "exact",
+            "room_kind": None,
+        },
     ]
-    inst["therapists"] = [therapist("t1", ["physical", "psychotherapy"], day),
-                          therapist("t2", ["physical"], day)]
+    inst["therapists"] = [
+        therapist("t1", ["physical", "psychotherapy"], day),
+        therapist("t2", ["physical"], day),
+    ]
     inst["infusions"] = [
-        {"id": "i1", "patient_id": "p1", "start": at(day, "08:00"), "duration_minutes": 40,
-         "care_plan": ["walk"]},
-        {"id": "i2", "patient_id": "p2", "start": at(day, "08:00"), "duration_minutes": 40,
-         "care_plan": ["talk"]},
+        {
+            "id": "i1",
+            "patient_id": "p1",
+            "start": at(day, "08:00"),
+            "duration_minutes": 40,
+            "care_plan": ["walk"],
+        },
+        {
+            "id": "i2",
+            "patient_id": "p2",
+            "start": at(day, "08:00"),
+            "duration_minutes": 40,
+            "care_plan": ["talk"],
+        },
     ]
     return inst
 
@@ -188,21 +252,35 @@ def test_joint_assignment_beats_first_fit(solver: str, tmp_path: Path) -> None:
 
 # --- DST ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("day", ["2026-03-08", "2026-11-01"])
 def test_dst_day_plan_is_on_the_local_grid(day: str, tmp_path: Path) -> None:
     """A 40-minute grid is not a whole number of hours: counting it in elapsed time from
     midnight would be off by the DST hour after the change; it must follow the wall clock."""
     inst = instance(day, grid_minutes=40)
-    inst["therapists"] = [therapist(f"t{n}", ["physical", "cognitive", "psychotherapy"], day,
-                                    start="00:00" if day.endswith("08") else "00:30",
-                                    end="23:00") for n in range(1, 4)]
-    inst["rooms"] = [{"id": f"{kind}{n}", "kind": kind} for kind in ("gym", "quiet_room")
-                     for n in (1, 2, 3)]
+    inst["therapists"] = [
+        therapist(
+            f"t{n}",
+            ["physical", "cognitive", "psychotherapy"],
+            day,
+            start="00:00" if day.endswith("08") else "00:30",
+            end="23:00",
+        )
+        for n in range(1, 4)
+    ]
+    inst["rooms"] = [
+        {"id": f"{kind}{n}", "kind": kind} for kind in ("gym", "quiet_room") for n in (1, 2, 3)
+    ]
     tz = ZoneInfo(NY)
     starts = ["00:10", "00:30", "01:05"] if day.endswith("08") else ["00:40", "01:00", "01:20"]
     inst["infusions"] = [
-        {"id": f"i{n}", "patient_id": f"p{n}", "start": at(day, s), "duration_minutes": 40,
-         "care_plan": [t["key"] for t in TYPES]}
+        {
+            "id": f"i{n}",
+            "patient_id": f"p{n}",
+            "start": at(day, s),
+            "duration_minutes": 40,
+            "care_plan": [t["key"] for t in TYPES],
+        }
         for n, s in enumerate(starts, 1)
     ]
     plan = optimize(inst, time_limit_s=1.0, solver="heuristic")
@@ -217,12 +295,19 @@ def test_dst_day_plan_is_on_the_local_grid(day: str, tmp_path: Path) -> None:
 
 # --- extensions -------------------------------------------------------------------------------
 
+
 def one_patient(day: str = "2026-03-10", care: list[str] | None = None) -> dict[str, Any]:
     inst = instance(day)
     inst["rooms"] = [{"id": "gym1", "kind": "gym"}, {"id": "quiet1", "kind": "quiet_room"}]
-    inst["infusions"] = [{"id": "i1", "patient_id": "p1", "start": at(day, "08:00"),
-                          "duration_minutes": 40,
-                          "care_plan": care or ["physical_rehabilitation"]}]
+    inst["infusions"] = [
+        {
+            "id": "i1",
+            "patient_id": "p1",
+            "start": at(day, "08:00"),
+            "duration_minutes": 40,
+            "care_plan": care or ["physical_rehabilitation"],
+        }
+    ]
     return inst
 
 
@@ -233,9 +318,15 @@ def spinogenesis_starts(plan: DayPlan) -> list[str]:
 def test_therapist_booked_time_and_buffer_are_respected() -> None:
     # window for physical rehab: 10:40 .. 12:40 (anchor 08:40); 45 minutes
     inst = one_patient()
-    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10", buffer_minutes=15,
-                                    booked=[[at("2026-03-10", "10:00"),
-                                             at("2026-03-10", "11:40")]])]
+    inst["therapists"] = [
+        therapist(
+            "t1",
+            ["physical"],
+            "2026-03-10",
+            buffer_minutes=15,
+            booked=[[at("2026-03-10", "10:00"), at("2026-03-10", "11:40")]],
+        )
+    ]
     plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
     assert spinogenesis_starts(plan) == ["11:55"]  # earliest after booked end + buffer
     inst["therapists"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "12:30")]]
@@ -245,8 +336,9 @@ def test_therapist_booked_time_and_buffer_are_respected() -> None:
 
 def test_sessions_already_count_towards_the_daily_limit() -> None:
     inst = one_patient()
-    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10", max_sessions_per_day=3,
-                                    sessions_already=3)]
+    inst["therapists"] = [
+        therapist("t1", ["physical"], "2026-03-10", max_sessions_per_day=3, sessions_already=3)
+    ]
     plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
     assert codes(plan) == {("i1", "physical_rehabilitation"): "daily_limit"}
     inst["therapists"][0]["sessions_already"] = 2
@@ -270,8 +362,13 @@ def test_room_booked_time_is_respected() -> None:
 def test_room_booked_time_is_respected_by_cp_sat() -> None:
     inst = one_patient()
     inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
-    inst["rooms"].append({"id": "gym2", "kind": "gym",
-                          "booked": [[at("2026-03-10", "10:00"), at("2026-03-10", "12:40")]]})
+    inst["rooms"].append(
+        {
+            "id": "gym2",
+            "kind": "gym",
+            "booked": [[at("2026-03-10", "10:00"), at("2026-03-10", "12:40")]],
+        }
+    )
     inst["rooms"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "11:30")]]
     plan = optimize(inst, time_limit_s=1.0, solver="cp-sat")
     assert spinogenesis_starts(plan) == ["11:30"]
@@ -281,8 +378,9 @@ def test_room_booked_time_is_respected_by_cp_sat() -> None:
 def test_patient_booked_time_is_respected() -> None:
     inst = one_patient()
     inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
-    inst["patients"] = [{"id": "p1", "booked": [[at("2026-03-10", "10:30"),
-                                                 at("2026-03-10", "11:20")]]}]
+    inst["patients"] = [
+        {"id": "p1", "booked": [[at("2026-03-10", "10:30"), at("2026-03-10", "11:20")]]}
+    ]
     plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
     assert spinogenesis_starts(plan) == ["11:20"]
     inst["patients"][0]["booked"] = [[at("2026-03-10", "10:30"), at("2026-03-10", "12:00")]]
@@ -304,8 +402,10 @@ def test_not_before() -> None:
 def test_one_patient_never_overlaps_itself(tmp_path: Path) -> None:
     day = "2026-03-10"
     inst = one_patient(care=[t["key"] for t in TYPES])
-    inst["therapists"] = [therapist(f"t{n}", [d], day) for n, d in
-                          enumerate(["physical", "cognitive", "psychotherapy"], 1)]
+    inst["therapists"] = [
+        therapist(f"t{n}", [d], day)
+        for n, d in enumerate(["physical", "cognitive", "psychotherapy"], 1)
+    ]
     plan = optimize(inst, time_limit_s=0.5, solver="heuristic")
     assert plan.objective.placed == 3
     spans = sorted((s.start, s.end) for s in plan.sessions)
@@ -316,13 +416,15 @@ def test_one_patient_never_overlaps_itself(tmp_path: Path) -> None:
 
 # --- codes ------------------------------------------------------------------------------------
 
+
 def test_static_codes() -> None:
     day = "2026-03-10"
-    inst = one_patient(care=["physical_rehabilitation", "cognitive_training",
-                             "cognitive_therapy"])
+    inst = one_patient(care=["physical_rehabilitation", "cognitive_training", "cognitive_therapy"])
     inst["protocol"]["windows"][2]["end_offset"] = "PT2H30M"  # 30 min < a 50-minute session
-    inst["therapists"] = [therapist("t1", ["physical"], day, start="07:00", end="09:00"),
-                          therapist("t2", ["cognitive"], day)]
+    inst["therapists"] = [
+        therapist("t1", ["physical"], day, start="07:00", end="09:00"),
+        therapist("t2", ["cognitive"], day),
+    ]
     inst["rooms"] = [{"id": "gym1", "kind": "gym"}]
     plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
     assert codes(plan) == {
@@ -336,6 +438,7 @@ def test_static_codes() -> None:
 
 
 # --- format and command -----------------------------------------------------------------------
+
 
 def test_to_json_is_the_bench_plan_format() -> None:
     plan = optimize(joint_instance(), time_limit_s=0.3, solver="heuristic")
@@ -357,8 +460,9 @@ def test_command_prints_only_json(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.parametrize("content", ["not json", "[]", '{"date": "2026-03-10"}'])
-def test_command_refuses_a_bad_file(content: str, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_refuses_a_bad_file(
+    content: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)
     assert command_main([str(path)]) == 2

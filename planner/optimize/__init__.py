@@ -10,10 +10,14 @@ apart; a patient's sessions never overlap each other nor the patient's infusions
 the right kind, never double-booked; ``max_sessions_per_day`` respected.
 
 Objective, in order: most sessions placed, then least total |midpoint - target| minutes, then
-even therapist loads (a final pass only). Method: a most-constrained-first construction, a
-local search (forced insertion with ejection and repair), then, when OR-Tools is importable
-(the ``optimize`` extra), a CP-SAT model warm-started from the heuristic plan; the better plan
-wins. Seeds are fixed; with a time limit the result may still vary with machine speed.
+even therapist loads (a final pass only). Method: a most-constrained-first construction and a
+local search (simulated annealing over forced insertion with ejection and repair); then,
+when OR-Tools is importable (the ``optimize`` extra), CP-SAT: the whole-day model on small
+days (proved optimal in well under a second), else a large-neighbourhood search (``lns``:
+free a few therapists' sessions or a time slice, re-solve it exactly, keep it if no worse),
+on medium days (up to 120 items) followed by the whole-day model warm-started from the LNS
+plan and a last deviation-only LNS. Seeds are fixed; with a time limit the result may still
+vary with machine speed and load.
 
 Live-state extensions (all optional; the benchmark instances have none of them):
 
@@ -43,7 +47,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from planner.optimize import cpsat, heuristic
+from planner.optimize import cpsat, heuristic, lns
 from planner.optimize.codes import diagnose
 from planner.optimize.model import InstanceError, load
 from planner.optimize.plan import DayPlan, Objective, PlacedSession, UnplacedItem, build
@@ -62,9 +66,15 @@ __all__ = [
 Solver = Literal["auto", "heuristic", "cp-sat"]
 
 # share of the budget the heuristic gets before CP-SAT takes over (auto / cp-sat)
-_HEURISTIC_SHARE = 0.3
-_HEURISTIC_MAX_S = 2.0
+_HEURISTIC_SHARE = 0.25
+_HEURISTIC_MAX_S = 1.8
 _WORKERS = 2  # CP-SAT workers: the target machine has 2 cores
+# whole-day CP-SAT model: alone up to _SMALL_ITEMS items; after LNS up to _MEDIUM_ITEMS, for
+# the last _FULL_SHARE of the time (it proves small days optimal, finishes medium ones)
+_SMALL_ITEMS = 40
+_MEDIUM_ITEMS = 120
+_FULL_SHARE = 0.6
+_POLISH_SHARE = 0.2  # then time-slice LNS for the deviation
 # kept back for building the answer (codes, rooms, JSON)
 _MARGIN_S = 0.25
 
@@ -96,7 +106,7 @@ def optimize(
     if use_cp:
         budget = min(_HEURISTIC_MAX_S, _HEURISTIC_SHARE * (deadline - time.monotonic()))
         state = heuristic.solve(problem, time.monotonic() + max(0.0, budget))
-        state = cpsat.improve(state, deadline, workers=_WORKERS)
+        state = _exact(state, deadline)
     else:
         state = heuristic.solve(problem, deadline)
     heuristic.fill(state)
@@ -105,6 +115,22 @@ def optimize(
     codes = {i: diagnose(state, i) for i, a in enumerate(state.assign) if a is None}
     name = "cp-sat+heuristic" if use_cp else "heuristic"
     return build(problem, plan, codes, name, time.monotonic() - began)
+
+
+def _exact(state: State, deadline: float) -> State:
+    """CP-SAT: the whole day when small, else LNS then (medium days) the whole day."""
+    live = [item.index for item in state.p.items if item.cands]
+    left = deadline - time.monotonic()
+    if len(live) <= _SMALL_ITEMS and left > 0.3:
+        _, optimal = cpsat.solve_part(state, live, 0.5 * left, workers=_WORKERS)
+        if optimal:
+            return state
+    if len(live) > _MEDIUM_ITEMS:
+        return lns.search(state, deadline, workers=_WORKERS)
+    left = deadline - time.monotonic()
+    lns.search(state, deadline - _FULL_SHARE * left, workers=_WORKERS, polish=0.0)
+    cpsat.improve(state, deadline - _POLISH_SHARE * left, workers=_WORKERS)
+    return lns.search(state, deadline, workers=_WORKERS, polish=1.0)
 
 
 def _assignments(state: State) -> dict[int, tuple[int, int, int]]:

@@ -2,7 +2,7 @@
 
 Prints only the plan as one JSON document on stdout (exit 0); a file that cannot be read or
 is not a valid instance gives a message on stderr and exit status 2. Without ``--time-limit``
-the budget is 8 s for ``auto``/``cp-sat`` and 1.5 s for ``heuristic``.
+the budget is 9 s for ``auto``/``cp-sat`` and 1.9 s for ``heuristic``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import cast
 
 from planner.optimize import InstanceError, Solver, SolverUnavailable, optimize
 
-DEFAULT_LIMIT_S = {"auto": 8.0, "cp-sat": 8.0, "heuristic": 1.5}
+DEFAULT_LIMIT_S = {"auto": 9.0, "cp-sat": 9.0, "heuristic": 1.9}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="time budget (default: 8 for auto and cp-sat, 1.5 for heuristic)",
+        help="time budget (default: 9 for auto and cp-sat, 1.9 for heuristic)",
     )
     parser.add_argument(
         "--solver",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from planner.optimize.state import NO_ROOM, POOL, Assignment, State
@@ -35,10 +36,17 @@ def available() -> bool:
 
 
 def solve_part(
-    state: State, free: list[int], limit: float, *, workers: int = 2, seed: int = 0
+    state: State,
+    free: list[int],
+    limit: float,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+    therapists: Collection[int] | None = None,
 ) -> tuple[bool, bool]:
     """Re-solve the items ``free`` with everything else fixed; change ``state`` if no worse.
 
+    With ``therapists``, an item may only go to one of those or stay with its own therapist.
     Answers (changed, proven optimal).
     """
     from ortools.sat.python import cp_model
@@ -65,6 +73,10 @@ def solve_part(
     for i in free:
         item = items[i]
         per_k = state.free_starts(i)
+        if therapists is not None:
+            prev = old[i]
+            own = -1 if prev is None else prev[1]
+            per_k = [(k, ts) for k, ts in per_k if k in therapists or k == own]
         if not per_k:
             continue
         all_starts = sorted({t for _, ts in per_k for t in ts})
@@ -93,7 +105,8 @@ def solve_part(
                 y = m.new_bool_var(f"y{i}_{r}")
                 rooms[i][r] = y
                 by_room[r].append(
-                    m.new_optional_fixed_size_interval_var(s, item.duration, y, f"r{i}_{r}"))
+                    m.new_optional_fixed_size_interval_var(s, item.duration, y, f"r{i}_{r}")
+                )
             m.add_exactly_one([*rooms[i].values(), pres.negated()])
         if item.target is not None:
             worst = max(item.dev2(all_starts[0]), item.dev2(all_starts[-1]))
@@ -117,8 +130,11 @@ def solve_part(
             m.add_no_overlap(ivs)
     for kind, ivs in by_kind.items():
         lo, hi = span[kind]
-        fixed = [m.new_fixed_size_interval_var(a, b - a, f"k{kind}{a}_{j}")
-                 for a, b, j in state.kind[kind] if a < hi and lo < b]
+        fixed = [
+            m.new_fixed_size_interval_var(a, b - a, f"k{kind}{a}_{j}")
+            for a, b, j in state.kind[kind]
+            if a < hi and lo < b
+        ]
         if len(ivs) + len(fixed) > state.kind_cap[kind]:
             m.add_cumulative(ivs + fixed, [1] * (len(ivs) + len(fixed)), state.kind_cap[kind])
     for r, ivs in by_room.items():
@@ -155,8 +171,11 @@ def solve_part(
                 room = next(r for r, y in rooms[i].items() if solver.boolean_value(y))
             new[i] = (t, k, room)
     new_value = sum(weight - items[i].dev2(a[0]) for i, a in new.items())
-    changed = bool(new) and new_value >= old_value and new != {
-        i: a for i, a in old.items() if a is not None}
+    changed = (
+        bool(new)
+        and new_value >= old_value
+        and new != {i: a for i, a in old.items() if a is not None}
+    )
     chosen = new if changed else {i: a for i, a in old.items() if a is not None}
     for i, a in sorted(chosen.items()):
         state.place(i, a)

@@ -135,8 +135,9 @@ def improve(
     return load_assignments(p, best)
 
 
-def augment(state: State, u: int, rng: random.Random, *, depth: int = 3,
-            nodes: int = 40, sample: int = 48) -> bool:
+def augment(
+    state: State, u: int, rng: random.Random, *, depth: int = 3, nodes: int = 40, sample: int = 48
+) -> bool:
     """Place unplaced item ``u`` by an ejection chain: displace a few items, re-place them.
 
     A depth-limited search like an augmenting path in matching: try ``u``'s candidates
@@ -148,8 +149,15 @@ def augment(state: State, u: int, rng: random.Random, *, depth: int = 3,
     return _augment(state, u, rng, depth, {u}, budget, sample)
 
 
-def _augment(state: State, u: int, rng: random.Random, depth: int, tabu: set[int],
-             budget: list[int], sample: int) -> bool:
+def _augment(
+    state: State,
+    u: int,
+    rng: random.Random,
+    depth: int,
+    tabu: set[int],
+    budget: list[int],
+    sample: int,
+) -> bool:
     if state.insert_best(u):
         return True
     if depth <= 0 or budget[0] <= 0:
@@ -183,8 +191,10 @@ def _augment(state: State, u: int, rng: random.Random, depth: int, tabu: set[int
         if room is not None:
             state.place(u, (t, k, room))
             inner = tabu | victims
-            if all(_augment(state, j, rng, depth - 1, inner, budget, sample)
-                   for j in sorted(victims, key=lambda j: len(state.p.items[j].cands))):
+            if all(
+                _augment(state, j, rng, depth - 1, inner, budget, sample)
+                for j in sorted(victims, key=lambda j: len(state.p.items[j].cands))
+            ):
                 return True
         state.undo(mark)
     return False

@@ -10,6 +10,7 @@ therapist)``, best first.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +22,7 @@ from planner.optimize.clock import Clock, InstanceError, parse_duration
 Span = tuple[int, int]
 
 __all__ = ["InstanceError", "Item", "Problem", "Room", "Therapist", "load", "parse_duration"]
+
 
 @dataclass(frozen=True)
 class Therapist:
@@ -208,6 +210,7 @@ def load(instance: Mapping[str, Any]) -> Problem:
         not_before = clock.minute(instance["not_before"], "not_before")
 
     items: list[Item] = []
+    disciplines: list[str] = []
     seen: set[tuple[str, str]] = set()
     for n, inf in enumerate(_list(_get(instance, "infusions", "instance"), "infusions")):
         where = f"infusions[{n}]"
@@ -241,11 +244,14 @@ def load(instance: Mapping[str, Any]) -> Problem:
                     ),
                 )
             )
-            items[-1].static_code = _candidates(
-                items[-1], str(st["discipline"]), therapists, patient_fixed, clock, not_before
-            )
+            disciplines.append(str(st["discipline"]))
     for spans in patient_fixed:
         spans.sort()
+    for item, discipline in zip(items, disciplines, strict=True):
+        # after every infusion is known: a patient's later infusions block earlier items too
+        item.static_code = _candidates(
+            item, discipline, therapists, patient_fixed, clock, not_before
+        )
     busy_kinds = {r.kind for r in rooms if r.booked}
     for item in items:
         item.pooled = item.room_kind is not None and item.room_kind not in busy_kinds
@@ -276,27 +282,36 @@ def _candidates(
         return "discipline_mismatch"
     stage = 0  # 1 works then, 2 free of booked sessions, 3 patient free
     busy = patient_fixed[item.patient]
+    grid = clock.starts(lo, hi)
+    ok = {n for n, t in enumerate(grid) if _free(t, t + dur, busy)}
+    keyed: list[tuple[int, int, int]] = []
     for k in qualified:
         th = therapists[k]
         for a, b in th.working:
-            for t in clock.starts(max(lo, a), min(hi, b - dur)):
-                stage = max(stage, 1)
-                if th.booked and not _free(t, t + dur, th.booked, th.buffer):
+            n0, n1 = bisect_left(grid, a), bisect_right(grid, b - dur)
+            if n0 >= n1:
+                continue
+            stage = max(stage, 1)
+            span: Sequence[int] = range(n0, n1)
+            if th.booked:
+                span = [n for n in span if _free(grid[n], grid[n] + dur, th.booked, th.buffer)]
+                if not span:
                     continue
-                stage = max(stage, 2)
-                if not _free(t, t + dur, busy):
-                    continue
-                stage = 3
-                if th.cap is None or th.cap > 0:
-                    item.cands.append((t, k))
+            stage = max(stage, 2)
+            free = [n for n in span if n in ok] if len(ok) < len(grid) else list(span)
+            if not free:
+                continue
+            stage = 3
+            if th.cap is None or th.cap > 0:
+                keyed += [(item.dev2(grid[n]), grid[n], k) for n in free]
     if stage < 3:
         return ("therapist_unavailable", "therapist_busy", "patient_busy")[stage]
     if item.room_kind is not None and not item.rooms:
-        item.cands.clear()
         return "room_unavailable"
-    if not item.cands:
+    if not keyed:
         return "daily_limit"
-    item.cands.sort(key=lambda c: (item.dev2(c[0]), c[0], c[1]))
+    keyed.sort()
+    item.cands = [(t, k) for _, t, k in keyed]
     grouped: dict[int, list[int]] = {}
     for t, k in item.cands:
         grouped.setdefault(k, []).append(t)

@@ -24,6 +24,8 @@ from planner.optimize.spans import (
 Assignment = tuple[int, int, int]  # (start minute, therapist index, room index | NO_ROOM | POOL)
 NO_ROOM = -1
 POOL = -2
+
+
 class State:
     """Which item sits where, plus per-resource bookings of the new sessions."""
 
@@ -244,6 +246,8 @@ class State:
         if item.room_kind is None:
             return out
         if item.pooled:
+            if all(t >= b or end <= a for a, b in self._kind_full(item.room_kind)):
+                return out  # the kind is never full then, even with ``i`` where it is
             cap = self.kind_cap[item.room_kind]
             hits = [
                 b

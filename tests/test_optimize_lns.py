@@ -1,0 +1,80 @@
+"""The optimizer's large-neighbourhood search and the static candidates it relies on."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import time
+from typing import Any
+
+import pytest
+
+from planner.optimize import heuristic, lns, optimize
+from planner.optimize.model import load
+from tests.test_optimize import BENCH, instance, needs_bench, therapist
+
+needs_ortools = pytest.mark.skipif(
+    importlib.util.find_spec("ortools") is None, reason="OR-Tools is not installed"
+)
+
+
+def _generated(size: str, seed: int) -> dict[str, Any]:
+    spec = importlib.util.spec_from_file_location("bench_generate", BENCH / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out: dict[str, Any] = module.generate(size, seed)
+    return out
+
+
+def test_a_later_infusion_of_the_same_patient_blocks_earlier_items() -> None:
+    day = "2026-03-10"
+    inst = instance(
+        therapists=[therapist("t1", ["psychotherapy"], day, "07:00", "23:00")],
+        infusions=[
+            {
+                "id": "i1",
+                "patient_id": "p1",
+                "start": f"{day}T08:00:00-04:00",
+                "duration_minutes": 40,
+                "care_plan": ["cognitive_therapy"],
+            },
+            {
+                "id": "i2",
+                "patient_id": "p1",
+                "start": f"{day}T10:40:00-04:00",
+                "duration_minutes": 40,
+                "care_plan": [],
+            },
+        ],
+    )
+    problem = load(inst)
+    second = (problem.items[0].window[0], problem.items[0].window[0] + 40)
+    # i1 ends 08:40, so its window opens 10:40, exactly when i2 starts (until 11:20)
+    assert all(t >= second[1] or t + 50 <= second[0] for t, _ in problem.items[0].cands)
+
+
+@needs_bench
+@needs_ortools
+def test_lns_never_worsens_and_stays_valid() -> None:
+    problem = load(_generated("medium", 11))
+    state = heuristic.solve(problem, time.monotonic() + 0.3)
+    before = state.key()
+    after = lns.search(state, time.monotonic() + 1.5).key()
+    assert after >= before
+    for k, books in enumerate(state.ther):
+        buf = problem.therapists[k].buffer
+        books = sorted(books)
+        assert all(b[0] >= a[1] + buf for a, b in itertools.pairwise(books))
+
+
+@needs_bench
+@needs_ortools
+def test_auto_on_a_generated_large_day_is_valid(tmp_path: Any) -> None:
+    from tests.test_optimize import run_check
+
+    inst = _generated("large", 11)
+    plan = optimize(inst, time_limit_s=3.0)
+    result = run_check(inst, plan, tmp_path)
+    assert result["valid"], result["violations"]
+    assert result["placed"] == plan.objective.placed
