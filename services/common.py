@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models.tables import Clinic, ProtocolVersion
 from planner.durations import format_duration, parse_duration
 from planner.errors import NotFound, UnknownReference
+from planner.localtime import day_bounds, parse_local_date
 from planner.protocol import Protocol, WindowSpec
 
 T = TypeVar("T")
@@ -82,6 +84,12 @@ def protocol_version(session: Session, version: int) -> Protocol:
     if row is None:
         raise RuntimeError(f"protocol version {version} is missing")
     return protocol_from_row(row)
+
+
+def on_local_day(column: InstrumentedAttribute[datetime], date_text: str, zone: ZoneInfo) -> Any:
+    """``column`` falls on the clinic's local day ``date_text`` (23 or 25 h on DST days)."""
+    first, last = day_bounds(parse_local_date(date_text), zone)
+    return and_(column >= first, column < last)
 
 
 def get_or_404(session: Session, model: type[T], ident: int, what: str) -> T:

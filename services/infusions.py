@@ -15,9 +15,7 @@ from models.uow import UnitOfWork
 from planner.errors import Conflict, PlannerError, UnknownReference
 from planner.localtime import (
     Clock,
-    day_bounds,
     parse_instant,
-    parse_local_date,
     require_whole_minutes,
     to_clinic,
 )
@@ -27,6 +25,7 @@ from services.common import (
     clinic_zone,
     current_protocol_row,
     get_or_404,
+    on_local_day,
     protocol_version,
 )
 from services.present import window_public
@@ -147,8 +146,7 @@ def list_infusions(uow: UnitOfWork, date_text: str | None, page: Page) -> list[I
         zone = clinic_zone(session)
         query = select(Infusion).order_by(Infusion.start, Infusion.id)
         if date_text is not None:
-            first, last = day_bounds(parse_local_date(date_text), zone)
-            query = query.where(Infusion.start >= first, Infusion.start < last)
+            query = query.where(on_local_day(Infusion.start, date_text, zone))
         rows = session.scalars(query.limit(page.limit + 1).offset(page.offset)).all()
         return infusions_public(session, rows, zone)
 

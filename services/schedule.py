@@ -13,7 +13,7 @@ from planner.intervals import Interval, subtract
 from planner.localtime import day_bounds, parse_local_date, to_clinic
 from planner.roles import Actor
 from services.board_loader import therapist_state
-from services.common import Page, clinic_zone, get_or_404
+from services.common import Page, clinic_zone, get_or_404, on_local_day
 from services.sessions_view import sessions_public
 
 
@@ -45,8 +45,7 @@ def list_sessions(
         zone = clinic_zone(session)
         query = select(TherapySession).order_by(TherapySession.start, TherapySession.id)
         if date_text is not None:
-            first, last = day_bounds(parse_local_date(date_text), zone)
-            query = query.where(TherapySession.start >= first, TherapySession.start < last)
+            query = query.where(on_local_day(TherapySession.start, date_text, zone))
         if therapist_id is not None:
             query = query.where(TherapySession.therapist_id == therapist_id)
         if patient_id is not None:
