@@ -29,7 +29,13 @@ from planner.errors import UnknownReference
 from planner.intervals import Interval
 from planner.localtime import day_bounds, local_date
 from planner.working_hours import shifts_between
-from services.common import protocol_version
+from services.common import (
+    LONGEST_INFUSION,
+    LONGEST_SESSION,
+    LONGEST_TIME_OFF,
+    overlapping,
+    protocol_version,
+)
 from services.therapists import working_hours_of
 
 MAX_BUFFER = timedelta(minutes=240)
@@ -128,7 +134,8 @@ def load_board(
     time_off: dict[int, list[TimeOff]] = {i: [] for i in ids}
     for row in session.scalars(
         select(TimeOff).where(
-            TimeOff.therapist_id.in_(ids), TimeOff.start < span.end, TimeOff.end > span.start
+            TimeOff.therapist_id.in_(ids),
+            overlapping(TimeOff.start, TimeOff.end, span.start, span.end, LONGEST_TIME_OFF),
         )
     ):
         time_off[row.therapist_id].append(row)
@@ -137,8 +144,9 @@ def load_board(
         occupation_of(s)
         for s in session.scalars(
             select(TherapySession).where(
-                TherapySession.start < span.end,
-                TherapySession.end > span.start,
+                overlapping(
+                    TherapySession.start, TherapySession.end, span.start, span.end, LONGEST_SESSION
+                ),
                 TherapySession.status != "cancelled",
             )
         )
@@ -149,8 +157,7 @@ def load_board(
             select(Infusion).where(
                 Infusion.patient_id.in_(patients),
                 Infusion.status != "cancelled",
-                Infusion.start < span.end,
-                Infusion.end > span.start,
+                overlapping(Infusion.start, Infusion.end, span.start, span.end, LONGEST_INFUSION),
             )
         )
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -84,6 +84,26 @@ def protocol_version(session: Session, version: int) -> Protocol:
     if row is None:
         raise RuntimeError(f"protocol version {version} is missing")
     return protocol_from_row(row)
+
+
+LONGEST_SESSION = timedelta(hours=12)  # session types last at most 12 h (schema)
+LONGEST_INFUSION = timedelta(hours=24)  # infusions last at most 24 h (schema)
+LONGEST_TIME_OFF = timedelta(days=366)  # time off is refused beyond a year
+
+
+def overlapping(
+    start: InstrumentedAttribute[datetime],
+    end: InstrumentedAttribute[datetime],
+    lo: datetime,
+    hi: datetime,
+    longest: timedelta,
+) -> Any:
+    """Rows whose ``[start, end)`` meets ``[lo, hi)``, as a range on the (…, start) indexes.
+
+    ``start > lo - longest`` adds nothing logically (no row is longer), but it bounds the
+    index scan by the time range asked for, never by the size of the history (SPEC §7).
+    """
+    return and_(start < hi, end > lo, start > lo - longest)
 
 
 def on_local_day(column: InstrumentedAttribute[datetime], date_text: str, zone: ZoneInfo) -> Any:

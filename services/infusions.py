@@ -21,11 +21,13 @@ from planner.localtime import (
 )
 from planner.protocol import Protocol
 from services.common import (
+    LONGEST_INFUSION,
     Page,
     clinic_zone,
     current_protocol_row,
     get_or_404,
     on_local_day,
+    overlapping,
     protocol_version,
 )
 from services.present import window_public
@@ -85,8 +87,7 @@ def refuse_overlapping_infusion(
     query = select(Infusion).where(
         Infusion.patient_id == patient_id,
         Infusion.status != "cancelled",
-        Infusion.start < end,
-        Infusion.end > start,
+        overlapping(Infusion.start, Infusion.end, start, end, LONGEST_INFUSION),
     )
     if ignore is not None:
         query = query.where(Infusion.id != ignore)

@@ -13,7 +13,15 @@ from planner.intervals import Interval, subtract
 from planner.localtime import day_bounds, parse_local_date, to_clinic
 from planner.roles import Actor
 from services.board_loader import therapist_state
-from services.common import Page, clinic_zone, get_or_404, on_local_day
+from services.common import (
+    LONGEST_SESSION,
+    LONGEST_TIME_OFF,
+    Page,
+    clinic_zone,
+    get_or_404,
+    on_local_day,
+    overlapping,
+)
 from services.sessions_view import sessions_public
 
 
@@ -68,8 +76,7 @@ def therapist_day(uow: UnitOfWork, therapist_id: int, date_text: str, actor: Act
             session.scalars(
                 select(TimeOff).where(
                     TimeOff.therapist_id == therapist_id,
-                    TimeOff.start < last,
-                    TimeOff.end > first,
+                    overlapping(TimeOff.start, TimeOff.end, first, last, LONGEST_TIME_OFF),
                 )
             )
         )
@@ -77,8 +84,7 @@ def therapist_day(uow: UnitOfWork, therapist_id: int, date_text: str, actor: Act
             select(TherapySession)
             .where(
                 TherapySession.therapist_id == therapist_id,
-                TherapySession.start < last,
-                TherapySession.end > first,
+                overlapping(TherapySession.start, TherapySession.end, first, last, LONGEST_SESSION),
             )
             .order_by(TherapySession.start, TherapySession.id)
         ).all()

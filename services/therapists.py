@@ -21,7 +21,7 @@ from planner.errors import ValidationFailed
 from planner.localtime import parse_instant, parse_local_date, parse_wall_time
 from planner.roles import Actor
 from planner.working_hours import WorkingHours
-from services.common import Page, clinic_zone, get_or_404
+from services.common import LONGEST_TIME_OFF, Page, clinic_zone, get_or_404
 from services.present import therapist_public, time_off_public
 
 
@@ -112,6 +112,8 @@ def add_time_off(uow: UnitOfWork, therapist_id: int, body: TimeOffCreate) -> Tim
         end = parse_instant(body.end, zone, field="end")
         if end <= start:
             raise ValidationFailed("time off must end after it starts")
+        if end - start > LONGEST_TIME_OFF:
+            raise ValidationFailed("time off is at most 366 days; record a longer absence in parts")
         get_or_404(uow.session, Therapist, therapist_id, "therapist")
         row = TimeOff(therapist_id=therapist_id, start=start, end=end, reason=body.reason)
         uow.session.add(row)

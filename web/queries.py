@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from models.tables import Patient, ProtocolVersion, TimeOff
 from models.uow import UnitOfWork
+from services.common import LONGEST_TIME_OFF, overlapping
 
 PATIENT_CHOICES = 300
 
@@ -49,7 +50,9 @@ def time_off_between(
     found: dict[int, list[tuple[datetime, datetime, str]]] = defaultdict(list)
     with uow:
         for row in uow.session.scalars(
-            select(TimeOff).where(TimeOff.start < last, TimeOff.end > first).order_by(TimeOff.start)
+            select(TimeOff)
+            .where(overlapping(TimeOff.start, TimeOff.end, first, last, LONGEST_TIME_OFF))
+            .order_by(TimeOff.start)
         ):
             found[row.therapist_id].append((row.start, row.end, row.reason))
     return found
