@@ -96,6 +96,7 @@ def _patient_of(row: Any) -> int | None:
 class ChangeRecorder:
     changes: list[Change] = field(default_factory=list)
     outcome: str = "success"
+    acting_user: tuple[int, str, str] | None = None  # (id, username, role) when no one is logged in
 
     def attach(self, session: Session) -> Callable[[], None]:
         event.listen(session, "after_flush", self._after_flush)
@@ -142,12 +143,13 @@ class ChangeRecorder:
     def entry(self, context: AuditContext) -> AuditEntry | None:
         if not self.changes:
             return None
+        acting: tuple[int | None, str | None, str | None] = self.acting_user or (None, None, None)
         subject, *rest = self.changes
         return AuditEntry(
             at=context.at,
-            actor_id=context.actor_id,
-            actor=context.actor,
-            role=context.role,
+            actor_id=context.actor_id if context.actor_id else acting[0],
+            actor=context.actor if context.actor_id else acting[1],
+            role=context.role if context.actor_id else acting[2],
             action=context.action,
             entity=subject.entity,
             entity_id=subject.entity_id,

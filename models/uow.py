@@ -55,11 +55,21 @@ class UnitOfWork:
             session.close()
             self._session = None
 
-    def record(self, change: Change, outcome: str | None = None) -> None:
-        """Note a change the ORM does not see (a bulk delete, a login) for the audit entry."""
+    def record(
+        self,
+        change: Change,
+        outcome: str | None = None,
+        acting_user: tuple[int, str, str] | None = None,
+    ) -> None:
+        """Note a change the ORM does not see (a bulk delete, a login) for the audit entry.
+
+        ``acting_user`` names who acted when the request carries no token yet (a login).
+        """
         self._recorder.add(change)
         if outcome is not None:
             self._recorder.outcome = outcome
+        if acting_user is not None:
+            self._recorder.acting_user = acting_user
 
     def commit(self) -> None:
         session = self.session

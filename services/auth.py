@@ -85,7 +85,10 @@ def login(
             delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.at <= now)
         )
         stored, token = issue_token(uow, user, now, policy.token_ttl)
-        uow.record(Change("user", user.id, "login", None, None, {"username": username}))
+        uow.record(
+            Change("user", user.id, "login", None, None, {"username": username}),
+            acting_user=(user.id, user.username, user.role),
+        )
         uow.commit()
         assert stored.expires_at is not None
         return LoginResult(token, stored.expires_at, user.id, user.role)

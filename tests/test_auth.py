@@ -264,3 +264,13 @@ def test_the_bootstrap_admin_exists(client: TestClient) -> None:
     response = client.get("/api/users", headers=ADMIN)
     assert response.status_code == 200
     assert [(u["username"], u["role"]) for u in response.json()] == [("admin", "admin")]
+
+
+def test_a_login_is_audited_with_the_user_who_logged_in(client: TestClient) -> None:
+    user = create(client, "sam", password=PASSWORD)
+    assert login(client, "sam").status_code == 200
+    entries = client.get("/api/audit", params={"entity": "user"}, headers=ADMIN).json()
+    logins = [e for e in entries if e["action"] == "POST /api/login"]
+    assert [(e["actor_id"], e["actor"], e["role"], e["outcome"]) for e in logins] == [
+        (user["id"], "sam", "scheduler", "success")
+    ]
