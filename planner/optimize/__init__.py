@@ -14,10 +14,11 @@ even therapist loads (a final pass only). Method: a most-constrained-first const
 local search (simulated annealing over forced insertion with ejection and repair); then,
 when OR-Tools is importable (the ``optimize`` extra), CP-SAT: the whole-day model on small
 days (proved optimal in well under a second), else a large-neighbourhood search (``lns``:
-free a few therapists' sessions or a time slice, re-solve it exactly, keep it if no worse),
-on medium days (up to 120 items) followed by the whole-day model warm-started from the LNS
-plan and a last deviation-only LNS. Seeds are fixed; with a time limit the result may still
-vary with machine speed and load.
+free a few therapists' sessions, a room kind's sessions near a window or a time slice,
+re-solve it exactly, keep it if no worse) maximizing the count alone; on medium days (up to
+120 items) followed by the whole-day model, count only, warm-started from the LNS plan; and
+last, with the count kept, a time-slice LNS for the deviation. Seeds are fixed; with a time
+limit the result may still vary with machine speed and load.
 
 Live-state extensions (all optional; the benchmark instances have none of them):
 
@@ -67,14 +68,15 @@ Solver = Literal["auto", "heuristic", "cp-sat"]
 
 # share of the budget the heuristic gets before CP-SAT takes over (auto / cp-sat)
 _HEURISTIC_SHARE = 0.25
-_HEURISTIC_MAX_S = 1.8
+_HEURISTIC_MAX_S = 1.5
 _WORKERS = 2  # CP-SAT workers: the target machine has 2 cores
-# whole-day CP-SAT model: alone up to _SMALL_ITEMS items; after LNS up to _MEDIUM_ITEMS, for
-# the last _FULL_SHARE of the time (it proves small days optimal, finishes medium ones)
+# whole-day CP-SAT model: alone up to _SMALL_ITEMS items (proves small days optimal); after
+# the count LNS up to _MEDIUM_ITEMS, count only, from the last _FULL_SHARE of the time
 _SMALL_ITEMS = 40
 _MEDIUM_ITEMS = 120
-_FULL_SHARE = 0.6
-_POLISH_SHARE = 0.2  # then time-slice LNS for the deviation
+_FULL_SHARE = 0.7
+_POLISH_SHARE = 0.25  # the last share: time-slice LNS for the deviation
+_FULL_WORKERS = 2
 # kept back for building the answer (codes, rooms, JSON)
 _MARGIN_S = 0.25
 
@@ -118,7 +120,7 @@ def optimize(
 
 
 def _exact(state: State, deadline: float) -> State:
-    """CP-SAT: the whole day when small, else LNS then (medium days) the whole day."""
+    """CP-SAT: the whole day when small, else count LNS, (medium) whole day, deviation LNS."""
     live = [item.index for item in state.p.items if item.cands]
     left = deadline - time.monotonic()
     if len(live) <= _SMALL_ITEMS and left > 0.3:
@@ -126,10 +128,12 @@ def _exact(state: State, deadline: float) -> State:
         if optimal:
             return state
     if len(live) > _MEDIUM_ITEMS:
-        return lns.search(state, deadline, workers=_WORKERS)
+        left = deadline - time.monotonic()
+        lns.search(state, deadline - _POLISH_SHARE * left, workers=_WORKERS, polish=0.0, count=True)
+        return lns.search(state, deadline, workers=_WORKERS, polish=1.0)
     left = deadline - time.monotonic()
-    lns.search(state, deadline - _FULL_SHARE * left, workers=_WORKERS, polish=0.0)
-    cpsat.improve(state, deadline - _POLISH_SHARE * left, workers=_WORKERS)
+    lns.search(state, deadline - _FULL_SHARE * left, workers=_WORKERS, polish=0.0, count=True)
+    cpsat.improve(state, deadline - _POLISH_SHARE * left, workers=_FULL_WORKERS, count_only=True)
     return lns.search(state, deadline, workers=_WORKERS, polish=1.0)
 
 

@@ -12,7 +12,9 @@ placed item fixed:
   (item, room) intervals when rooms of the kind already have bookings;
 - the daily limit as a linear bound;
 - objective ``W * placed - deviation`` (twice the minutes), ``W`` above any possible
-  deviation, so one more placed session always wins.
+  deviation, so one more placed session always wins, with the count kept at least at the
+  current one (a redundant bound that prunes); or, ``count_only``, the number placed alone
+  (no deviation variables: smaller, and its search goes straight at the count).
 
 The solver's plan replaces the old one only when it is no worse.
 """
@@ -43,10 +45,13 @@ def solve_part(
     workers: int = 2,
     seed: int = 0,
     therapists: Collection[int] | None = None,
+    count_only: bool = False,
 ) -> tuple[bool, bool]:
     """Re-solve the items ``free`` with everything else fixed; change ``state`` if no worse.
 
     With ``therapists``, an item may only go to one of those or stay with its own therapist.
+    With ``count_only`` the objective is the number placed alone (faster to prove), and any
+    other plan placing as many is taken (a plateau move; the deviation may grow).
     Answers (changed, proven optimal).
     """
     from ortools.sat.python import cp_model
@@ -108,7 +113,7 @@ def solve_part(
                     m.new_optional_fixed_size_interval_var(s, item.duration, y, f"r{i}_{r}")
                 )
             m.add_exactly_one([*rooms[i].values(), pres.negated()])
-        if item.target is not None:
+        if item.target is not None and not count_only:
             worst = max(item.dev2(all_starts[0]), item.dev2(all_starts[-1]))
             d = m.new_int_var(0, worst, f"d{i}")
             expr = 2 * s + item.duration - 2 * item.target
@@ -141,7 +146,12 @@ def solve_part(
         busy = list(p.rooms[r].booked) + [(a, b) for a, b, _ in state.room[r]]
         fixed = [m.new_fixed_size_interval_var(a, b - a, f"rb{r}_{a}") for a, b in busy if b > a]
         m.add_no_overlap(ivs + fixed)
-    m.maximize(weight * sum(present.values()) - sum(dev))
+    if count_only:
+        m.maximize(sum(present.values()))
+    else:
+        # never fewer placed than now: prunes the search for a lower deviation
+        m.add(sum(present.values()) >= sum(1 for i in present if old[i] is not None))
+        m.maximize(weight * sum(present.values()) - sum(dev))
 
     for i in present:  # warm start: the current plan
         a = old[i]
@@ -171,9 +181,10 @@ def solve_part(
                 room = next(r for r, y in rooms[i].items() if solver.boolean_value(y))
             new[i] = (t, k, room)
     new_value = sum(weight - items[i].dev2(a[0]) for i, a in new.items())
+    before = sum(1 for a in old.values() if a is not None)
     changed = (
         bool(new)
-        and new_value >= old_value
+        and (len(new) >= before if count_only else new_value >= old_value)
         and new != {i: a for i, a in old.items() if a is not None}
     )
     chosen = new if changed else {i: a for i, a in old.items() if a is not None}
@@ -183,10 +194,12 @@ def solve_part(
     return changed, status == cp_model.OPTIMAL
 
 
-def improve(state: State, deadline: float, *, seed: int = 0, workers: int = 2) -> State:
+def improve(
+    state: State, deadline: float, *, seed: int = 0, workers: int = 2, count_only: bool = False
+) -> State:
     """Solve the whole day with CP-SAT until ``deadline``, from (and no worse than) ``state``."""
     live = [item.index for item in state.p.items if item.cands]
     left = deadline - time.monotonic()
     if live and left > 0.3:
-        solve_part(state, live, left, workers=workers, seed=seed)
+        solve_part(state, live, left, workers=workers, seed=seed, count_only=count_only)
     return state
