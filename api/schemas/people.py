@@ -79,14 +79,13 @@ class TherapistPublic(Public):
     name: str
     disciplines: list[str]
     working_hours: list[WorkingHoursPublic]
+    buffer_minutes: int
+    max_sessions_per_day: int | None
 
     @field_serializer("working_hours")
     def _as_sent(self, entries: list[WorkingHoursPublic]) -> list[dict[str, str]]:
         """Working hours are answered as they were sent: no keys the client left out."""
         return [entry.model_dump(exclude_none=True) for entry in entries]
-
-    buffer_minutes: int
-    max_sessions_per_day: int | None
 
 
 class TimeOffCreate(Request):
