@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request, Response
@@ -99,6 +99,3 @@ def paginate(request: Request, response: Response, items: Sequence[T], page: Pag
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return list(items[: page.limit])
 
-
-def utc_now(clock: Clock) -> datetime:
-    return clock().astimezone(UTC)

@@ -9,7 +9,7 @@ from api.schemas.sessions import DayPublic, Span
 from models.tables import Therapist, TherapySession, TimeOff
 from models.uow import UnitOfWork
 from planner.errors import NotFound
-from planner.intervals import Interval, subtract
+from planner.intervals import Interval, clip, subtract
 from planner.localtime import day_bounds, parse_local_date, to_clinic
 from planner.roles import Actor
 from services.board_loader import therapist_state
@@ -89,12 +89,7 @@ def therapist_day(uow: UnitOfWork, therapist_id: int, date_text: str, actor: Act
             .order_by(TherapySession.start, TherapySession.id)
         ).all()
         state = therapist_state(therapist, time_off, day, day, zone)
-        bounds = Interval(first, last)
-        working = [
-            Interval(max(w.start, first), min(w.end, last))
-            for w in state.working()
-            if w.overlaps(bounds)
-        ]
+        working = clip(state.working(), Interval(first, last))
         taken = [Interval(r.start, r.end) for r in rows if r.status in ("booked", "checked_in")]
         free = subtract(working, taken)
         return DayPublic(
