@@ -22,7 +22,7 @@ from models.db import make_engine, session_factory
 from models.tables import Infusion, Patient, Room, SessionType, Therapist, User
 from models.uow import UnitOfWork
 from planner.errors import PlannerError
-from planner.localtime import day_bounds, local_instant, system_clock
+from planner.localtime import Clock, day_bounds, local_instant, system_clock
 from services import booking, catalog, infusions, therapists
 from services.clinic import ensure_clinic
 from services.common import clinic_zone
@@ -66,20 +66,20 @@ USERS = [
 ]
 
 
-def load_demo(settings: Settings) -> str:
+def load_demo(settings: Settings, clock: Clock = system_clock) -> str:
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
     try:
         ensure_clinic(UnitOfWork(factory), settings.clinic_name, settings.clinic_timezone)
         admin_password = ensure_first_admin(UnitOfWork(factory))
-        ids = _base(factory)
-        booked = _today(factory, ids)
+        ids = _base(factory, clock)
+        booked = _today(factory, ids, clock)
     finally:
         engine.dispose()
     return _instructions(settings, booked, admin_password)
 
 
-def _base(factory: sessionmaker[Session]) -> dict[str, list[int]]:
+def _base(factory: sessionmaker[Session], clock: Clock) -> dict[str, list[int]]:
     with UnitOfWork(factory) as uow:
         have_therapists = {t.name: t.id for t in uow.session.scalars(select(Therapist))}
         have_rooms = {r.name: r.id for r in uow.session.scalars(select(Room))}
@@ -132,13 +132,13 @@ def _base(factory: sessionmaker[Session]) -> dict[str, list[int]]:
                         "therapist_id": therapist_id,
                     }
                 ),
-                system_clock,
+                clock,
                 timedelta(days=1),  # demo users log in with their password
             )
     return ids
 
 
-def _today(factory: sessionmaker[Session], ids: dict[str, list[int]]) -> int:
+def _today(factory: sessionmaker[Session], ids: dict[str, list[int]], clock: Clock) -> int:
     """Today's infusions (once) and, for each, its care plan booked at the best slots.
 
     Bookings are made as if at the start of today, so the demo day is filled even when
@@ -146,7 +146,7 @@ def _today(factory: sessionmaker[Session], ids: dict[str, list[int]]) -> int:
     """
     with UnitOfWork(factory) as uow:
         zone = clinic_zone(uow.session)
-        now = datetime.now(UTC)
+        now = clock().astimezone(UTC)
         today = now.astimezone(zone).date()
         first, last = day_bounds(today, zone)
         existing = set(
@@ -176,7 +176,7 @@ def _today(factory: sessionmaker[Session], ids: dict[str, list[int]]) -> int:
         infusion = infusions.create_infusion(
             UnitOfWork(factory),
             InfusionCreate(patient_id=patient_id, start=start.isoformat(), care_plan=care_plan),
-            system_clock,
+            clock,
         )
         for key in care_plan:
             slots = booking.slots_for(
