@@ -78,3 +78,18 @@ def test_auto_on_a_generated_large_day_is_valid(tmp_path: Any) -> None:
     result = run_check(inst, plan, tmp_path)
     assert result["valid"], result["violations"]
     assert result["placed"] == plan.objective.placed
+
+
+@needs_bench
+@needs_ortools
+def test_deviation_polish_keeps_the_count_and_never_worsens() -> None:
+    problem = load(_generated("medium", 12))
+    state = heuristic.solve(problem, time.monotonic() + 0.3)
+    lns.search(state, time.monotonic() + 0.6, count=True, polish=0.0)
+    placed, dev2 = state.placed, state.dev2
+    heuristic.slide(state)
+    assert state.placed == placed and state.dev2 <= dev2
+    placed, dev2 = state.placed, state.dev2
+    lns.polish(state, time.monotonic() + 1.0)
+    assert state.key() >= (placed, -dev2)
+    assert state.placed >= placed

@@ -17,8 +17,10 @@ days (proved optimal in well under a second), else a large-neighbourhood search 
 free a few therapists' sessions, a room kind's sessions near a window or a time slice,
 re-solve it exactly, keep it if no worse) maximizing the count alone; on medium days (up to
 120 items) followed by the whole-day model, count only, warm-started from the LNS plan; and
-last, with the count kept, a time-slice LNS for the deviation. Seeds are fixed; with a time
-limit the result may still vary with machine speed and load.
+last, with the count kept, the deviation: a slide of each session towards its target, a cold
+annealing (forced moves, never fewer placed) and deviation LNS steps that keep every placed
+item placed. Seeds are fixed; with a time limit the result may still vary with machine
+speed and load.
 
 Live-state extensions (all optional; the benchmark instances have none of them):
 
@@ -75,7 +77,8 @@ _WORKERS = 2  # CP-SAT workers: the target machine has 2 cores
 _SMALL_ITEMS = 40
 _MEDIUM_ITEMS = 120
 _FULL_SHARE = 0.7
-_POLISH_SHARE = 0.25  # the last share: time-slice LNS for the deviation
+_POLISH_SHARE = 0.25  # the last share: the deviation (``_polish``)
+_COLD_SHARE = 0.4  # of the polish: cold annealing (forced moves towards the targets)
 _FULL_WORKERS = 2
 # kept back for building the answer (codes, rooms, JSON)
 _MARGIN_S = 0.25
@@ -110,8 +113,9 @@ def optimize(
         state = heuristic.solve(problem, time.monotonic() + max(0.0, budget))
         state = _exact(state, deadline)
     else:
-        state = heuristic.solve(problem, deadline)
+        state = heuristic.solve(problem, deadline, alone=True)
     heuristic.fill(state)
+    heuristic.slide(state)
     heuristic.balance(state)
     plan = assign_rooms(problem, _assignments(state))
     codes = {i: diagnose(state, i) for i, a in enumerate(state.assign) if a is None}
@@ -130,11 +134,21 @@ def _exact(state: State, deadline: float) -> State:
     if len(live) > _MEDIUM_ITEMS:
         left = deadline - time.monotonic()
         lns.search(state, deadline - _POLISH_SHARE * left, workers=_WORKERS, polish=0.0, count=True)
-        return lns.search(state, deadline, workers=_WORKERS, polish=1.0)
+        return _polish(state, deadline)
     left = deadline - time.monotonic()
     lns.search(state, deadline - _FULL_SHARE * left, workers=_WORKERS, polish=0.0, count=True)
     cpsat.improve(state, deadline - _POLISH_SHARE * left, workers=_FULL_WORKERS, count_only=True)
-    return lns.search(state, deadline, workers=_WORKERS, polish=1.0)
+    return _polish(state, deadline)
+
+
+def _polish(state: State, deadline: float) -> State:
+    """The deviation, the count kept: slide, cold annealing, then deviation LNS steps."""
+    heuristic.slide(state)
+    left = deadline - time.monotonic()
+    state = heuristic.improve(
+        state, deadline - (1 - _COLD_SHARE) * left, t_hot=0.01, t_cold=0.001, q_unplaced=0.2
+    )
+    return lns.polish(state, deadline, workers=_WORKERS)
 
 
 def _assignments(state: State) -> dict[int, tuple[int, int, int]]:

@@ -46,12 +46,14 @@ def solve_part(
     seed: int = 0,
     therapists: Collection[int] | None = None,
     count_only: bool = False,
+    keep: bool = False,
 ) -> tuple[bool, bool]:
     """Re-solve the items ``free`` with everything else fixed; change ``state`` if no worse.
 
     With ``therapists``, an item may only go to one of those or stay with its own therapist.
     With ``count_only`` the objective is the number placed alone (faster to prove), and any
-    other plan placing as many is taken (a plateau move; the deviation may grow).
+    other plan placing as many is taken (a plateau move; the deviation may grow). With
+    ``keep`` every freed item placed now must stay placed (a deviation step).
     Answers (changed, proven optimal).
     """
     from ortools.sat.python import cp_model
@@ -88,6 +90,8 @@ def solve_part(
         pres = m.new_bool_var(f"p{i}")
         s = m.new_int_var_from_domain(cp_model.Domain.from_values(all_starts), f"s{i}")
         present[i], start[i], choice[i] = pres, s, {}
+        if keep and old[i] is not None:
+            m.add(pres == 1)
         for k, ts in per_k:
             x = m.new_bool_var(f"x{i}_{k}")
             if len(ts) < len(all_starts):
