@@ -5,14 +5,8 @@ Plans are checked by the benchmark's own ``check.py`` (run as a subprocess). No 
 
 from __future__ import annotations
 
-import copy
-import importlib.util
-import itertools
 import json
-import os
-import subprocess
-import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,121 +14,25 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from planner import optimize as optimize_pkg
-from planner.optimize import DayPlan, InstanceError, optimize
+from planner.optimize import InstanceError, optimize
 from planner.optimize.command import main as command_main
 from planner.optimize.model import load
 from planner.optimize.state import State
-
-REPO = Path(__file__).resolve().parents[1]
-BENCH = Path(os.environ.get("PLANNER_BENCH_DIR", REPO.parent / "shared" / "bench"))
-HAVE_ORTOOLS = importlib.util.find_spec("ortools") is not None
-needs_bench = pytest.mark.skipif(
-    not (BENCH / "check.py").exists(), reason=f"benchmark not found at {BENCH}"
+from tests.optimize_support import (
+    BENCH,
+    HAVE_ORTOOLS,
+    NY,
+    TYPES,
+    at,
+    codes,
+    instance,
+    needs_bench,
+    needs_ortools,
+    one_patient,
+    placed,
+    run_check,
+    therapist,
 )
-needs_ortools = pytest.mark.skipif(
-    not HAVE_ORTOOLS, reason="OR-Tools (the 'optimize' extra) is not installed"
-)
-
-NY = "America/New_York"
-PROTOCOL = {
-    "anchor": "end",
-    "windows": [
-        {
-            "key": "spinogenesis",
-            "start_offset": "PT2H",
-            "end_offset": "PT4H",
-            "target_offset": None,
-        },
-        {"key": "peak", "start_offset": "PT3H", "end_offset": "PT5H", "target_offset": "PT4H"},
-        {"key": "plasticity", "start_offset": "PT2H", "end_offset": "PT12H", "target_offset": None},
-    ],
-}
-TYPES = [
-    {
-        "key": "physical_rehabilitation",
-        "duration_minutes": 45,
-        "discipline": "physical",
-        "window": "spinogenesis",
-        "room_kind": "gym",
-    },
-    {
-        "key": "cognitive_training",
-        "duration_minutes": 60,
-        "discipline": "cognitive",
-        "window": "peak",
-        "room_kind": "quiet_room",
-    },
-    {
-        "key": "cognitive_therapy",
-        "duration_minutes": 50,
-        "discipline": "psychotherapy",
-        "window": "plasticity",
-        "room_kind": None,
-    },
-]
-
-
-def at(day: str, hhmm: str, tz: str = NY) -> str:
-    local = datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=ZoneInfo(tz))
-    return local.isoformat()
-
-
-def therapist(
-    tid: str,
-    disciplines: list[str],
-    day: str,
-    start: str = "07:00",
-    end: str = "21:00",
-    **extra: Any,
-) -> dict[str, Any]:
-    return {
-        "id": tid,
-        "disciplines": disciplines,
-        "working": [[at(day, start), at(day, end)]],
-        "buffer_minutes": 0,
-        "max_sessions_per_day": None,
-        **extra,
-    }
-
-
-def instance(day: str = "2026-03-10", **extra: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "name": "hand",
-        "date": day,
-        "timezone": NY,
-        "grid_minutes": 5,
-        "protocol": copy.deepcopy(PROTOCOL),
-        "session_types": copy.deepcopy(TYPES),
-        "therapists": [],
-        "rooms": [],
-        "infusions": [],
-    }
-    base.update(extra)
-    return base
-
-
-def run_check(inst: dict[str, Any], plan: DayPlan, tmp_path: Path) -> dict[str, Any]:
-    ipath, ppath = tmp_path / "instance.json", tmp_path / "plan.json"
-    ipath.write_text(json.dumps(inst))
-    ppath.write_text(json.dumps(plan.to_json()))
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "check.py"), str(ipath), str(ppath)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    result: dict[str, Any] = json.loads(done.stdout)
-    assert done.returncode == 0, result["violations"]
-    return result
-
-
-def placed(plan: DayPlan) -> dict[tuple[str, str], Any]:
-    return {(s.infusion_id, s.session_type): s for s in plan.sessions}
-
-
-def codes(plan: DayPlan) -> dict[tuple[str, str], str]:
-    return {(u.infusion_id, u.session_type): u.code for u in plan.unplaced}
-
 
 # --- benchmark instances ---------------------------------------------------------------
 
@@ -291,127 +189,6 @@ def test_dst_day_plan_is_on_the_local_grid(day: str, tmp_path: Path) -> None:
         assert (local.hour * 60 + local.minute) % 40 == 0
         assert s.end - s.start in {timedelta(minutes=m) for m in (45, 50, 60)}
     run_check(inst, plan, tmp_path) if (BENCH / "check.py").exists() else None
-
-
-# --- extensions -------------------------------------------------------------------------------
-
-
-def one_patient(day: str = "2026-03-10", care: list[str] | None = None) -> dict[str, Any]:
-    inst = instance(day)
-    inst["rooms"] = [{"id": "gym1", "kind": "gym"}, {"id": "quiet1", "kind": "quiet_room"}]
-    inst["infusions"] = [
-        {
-            "id": "i1",
-            "patient_id": "p1",
-            "start": at(day, "08:00"),
-            "duration_minutes": 40,
-            "care_plan": care or ["physical_rehabilitation"],
-        }
-    ]
-    return inst
-
-
-def spinogenesis_starts(plan: DayPlan) -> list[str]:
-    return [s.start.strftime("%H:%M") for s in plan.sessions]
-
-
-def test_therapist_booked_time_and_buffer_are_respected() -> None:
-    # window for physical rehab: 10:40 .. 12:40 (anchor 08:40); 45 minutes
-    inst = one_patient()
-    inst["therapists"] = [
-        therapist(
-            "t1",
-            ["physical"],
-            "2026-03-10",
-            buffer_minutes=15,
-            booked=[[at("2026-03-10", "10:00"), at("2026-03-10", "11:40")]],
-        )
-    ]
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert spinogenesis_starts(plan) == ["11:55"]  # earliest after booked end + buffer
-    inst["therapists"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "12:30")]]
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert codes(plan) == {("i1", "physical_rehabilitation"): "therapist_busy"}
-
-
-def test_sessions_already_count_towards_the_daily_limit() -> None:
-    inst = one_patient()
-    inst["therapists"] = [
-        therapist("t1", ["physical"], "2026-03-10", max_sessions_per_day=3, sessions_already=3)
-    ]
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert codes(plan) == {("i1", "physical_rehabilitation"): "daily_limit"}
-    inst["therapists"][0]["sessions_already"] = 2
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert plan.objective.placed == 1
-
-
-def test_room_booked_time_is_respected() -> None:
-    inst = one_patient()
-    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
-    inst["rooms"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "11:50")]]
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert spinogenesis_starts(plan) == ["11:50"]
-    assert plan.sessions[0].room_id == "gym1"
-    inst["rooms"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "12:30")]]
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert codes(plan) == {("i1", "physical_rehabilitation"): "room_unavailable"}
-
-
-@pytest.mark.skipif(not HAVE_ORTOOLS, reason="OR-Tools (the 'optimize' extra) is not installed")
-def test_room_booked_time_is_respected_by_cp_sat() -> None:
-    inst = one_patient()
-    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
-    inst["rooms"].append(
-        {
-            "id": "gym2",
-            "kind": "gym",
-            "booked": [[at("2026-03-10", "10:00"), at("2026-03-10", "12:40")]],
-        }
-    )
-    inst["rooms"][0]["booked"] = [[at("2026-03-10", "10:00"), at("2026-03-10", "11:30")]]
-    plan = optimize(inst, time_limit_s=1.0, solver="cp-sat")
-    assert spinogenesis_starts(plan) == ["11:30"]
-    assert plan.sessions[0].room_id == "gym1"
-
-
-def test_patient_booked_time_is_respected() -> None:
-    inst = one_patient()
-    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
-    inst["patients"] = [
-        {"id": "p1", "booked": [[at("2026-03-10", "10:30"), at("2026-03-10", "11:20")]]}
-    ]
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert spinogenesis_starts(plan) == ["11:20"]
-    inst["patients"][0]["booked"] = [[at("2026-03-10", "10:30"), at("2026-03-10", "12:00")]]
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert codes(plan) == {("i1", "physical_rehabilitation"): "patient_busy"}
-
-
-def test_not_before() -> None:
-    inst = one_patient()
-    inst["therapists"] = [therapist("t1", ["physical"], "2026-03-10")]
-    inst["not_before"] = at("2026-03-10", "11:02")
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert spinogenesis_starts(plan) == ["11:05"]
-    inst["not_before"] = at("2026-03-10", "12:00")
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
-    assert codes(plan) == {("i1", "physical_rehabilitation"): "in_the_past"}
-
-
-def test_one_patient_never_overlaps_itself(tmp_path: Path) -> None:
-    day = "2026-03-10"
-    inst = one_patient(care=[t["key"] for t in TYPES])
-    inst["therapists"] = [
-        therapist(f"t{n}", [d], day)
-        for n, d in enumerate(["physical", "cognitive", "psychotherapy"], 1)
-    ]
-    plan = optimize(inst, time_limit_s=0.5, solver="heuristic")
-    assert plan.objective.placed == 3
-    spans = sorted((s.start, s.end) for s in plan.sessions)
-    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
-    if (BENCH / "check.py").exists():
-        run_check(inst, plan, tmp_path)
 
 
 # --- codes ------------------------------------------------------------------------------------

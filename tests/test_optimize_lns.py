@@ -11,7 +11,7 @@ import pytest
 
 from planner.optimize import heuristic, lns, optimize
 from planner.optimize.model import load
-from tests.test_optimize import BENCH, instance, needs_bench, therapist
+from tests.optimize_support import BENCH, instance, needs_bench, therapist
 
 needs_ortools = pytest.mark.skipif(
     importlib.util.find_spec("ortools") is None, reason="OR-Tools is not installed"
