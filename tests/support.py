@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -95,3 +99,18 @@ class Api:
         return self.ok(
             "POST", "/api/infusions", {"patient_id": patient_id, "start": start, **extra}, 201
         )
+
+
+@contextmanager
+def counted(app: FastAPI) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the ``with`` block."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", count)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from tests import booking_fixtures
 from tests.booking_fixtures import Clinic
 from tests.booking_helpers import DAY, book, local, new_infusion, problem
-from tests.support import Api, FakeClock
+from tests.support import Api, FakeClock, counted
 
 clinic = booking_fixtures.clinic
 
@@ -188,20 +185,6 @@ def test_slots_on_the_spring_forward_night(api: Api) -> None:
 
 
 # -- bounded queries (SPEC §7) ---------------------------------------------------------------
-
-
-@contextmanager
-def counted(app: FastAPI) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(app.state.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(app.state.engine, "before_cursor_execute", count)
 
 
 def test_day_view_and_slots_make_a_fixed_number_of_queries(clinic: Clinic, app: FastAPI) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
-from tests.support import EVERY_DAY, Api
+from tests.support import EVERY_DAY, Api, counted
 from tests.web_support import csrf_of, log_in
 
 DAY = "2026-03-02"
@@ -194,20 +191,6 @@ def test_a_missing_infusion_is_a_page_not_a_stack_trace(client: TestClient, api:
     assert "infusion 9999 does not exist" in answer.text and 'role="alert"' in answer.text
 
 
-@contextmanager
-def counted(app: FastAPI) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(app.state.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(app.state.engine, "before_cursor_execute", count)
-
-
 def test_the_board_makes_a_fixed_number_of_queries(
     client: TestClient, api: Api, app: FastAPI
 ) -> None:
@@ -257,3 +240,43 @@ def test_plan_this_day_books_the_care_plans_from_the_board(client: TestClient, a
     assert api.ok("GET", f"/api/infusions/{made['infusion']['id']}")["sessions"] == []
     again = client.post("/board/plan", data={"date": DAY, "csrf_token": csrf_of(answer.text)})
     assert "already has a session" in again.text
+
+
+def test_an_administrator_adds_and_edits_a_therapist_in_settings(
+    client: TestClient, api: Api
+) -> None:
+    api.ok(
+        "POST", "/api/users", {"username": "ada", "role": "admin", "password": "ada-secret-1"}, 201
+    )
+    log_in(client, "ada", "ada-secret-1")
+    page = client.get("/settings")
+    fields = {
+        "name": "Noor Aziz",
+        "disciplines": "Physio, cognitive",
+        "days": ["MO", "WE"],
+        "start": "09:00",
+        "end": "15:30",
+        "buffer_minutes": "10",
+        "max_sessions_per_day": "5",
+        "csrf_token": csrf_of(page.text),
+    }
+    added = client.post("/settings/therapists", data=fields)
+    assert added.status_code == 200 and "Noor Aziz added." in added.text
+    noor = next(t for t in api.ok("GET", "/api/therapists") if t["name"] == "Noor Aziz")
+    assert noor["disciplines"] == ["cognitive", "physio"]
+    assert noor["working_hours"] == [
+        {"rrule": "FREQ=WEEKLY;BYDAY=MO,WE", "start": "09:00", "end": "15:30"}
+    ]
+    assert (noor["buffer_minutes"], noor["max_sessions_per_day"]) == (10, 5)
+    edited = client.post(
+        f"/settings/therapists/{noor['id']}",
+        data={
+            **fields,
+            "rrule": "FREQ=DAILY",
+            "buffer_minutes": "",
+            "csrf_token": csrf_of(added.text),
+        },
+    )
+    assert "Noor Aziz saved." in edited.text
+    saved = api.ok("GET", f"/api/therapists/{noor['id']}")
+    assert saved["working_hours"][0]["rrule"] == "FREQ=DAILY" and saved["buffer_minutes"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from fastapi import APIRouter, Request
@@ -196,16 +197,21 @@ def _disciplines(form: FormData) -> list[str]:
     return [d.strip().lower().replace(" ", "_") for d in raw.split(",") if d.strip()]
 
 
+def _therapist_fields(form: FormData) -> dict[str, Any]:
+    """The therapist form's fields, for adding and for editing alike."""
+    return {
+        "name": forms.text(form, "name", 200),
+        "disciplines": _disciplines(form),
+        "working_hours": _hours_from(form),
+        "buffer_minutes": forms.optional_int(form, "buffer_minutes", "Buffer") or 0,
+        "max_sessions_per_day": forms.optional_int(form, "max_sessions_per_day", "Daily limit"),
+    }
+
+
 @router.post("/settings/therapists")
 def add_therapist(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
     try:
-        body = TherapistCreate(
-            name=forms.text(form, "name", 200),
-            disciplines=_disciplines(form),
-            working_hours=_hours_from(form),
-            buffer_minutes=forms.optional_int(form, "buffer_minutes", "Buffer") or 0,
-            max_sessions_per_day=forms.optional_int(form, "max_sessions_per_day", "Daily limit"),
-        )
+        body = TherapistCreate(**_therapist_fields(form))
         created = therapists.create_therapist(get_uow(request), body)
     except (PlannerError, ValidationError) as error:
         return _failed("therapists", error, "The therapist was not added")
@@ -217,13 +223,7 @@ def edit_therapist(
     request: Request, therapist_id: int, actor: auth.AdminActor, form: auth.Form
 ) -> Response:
     try:
-        body = TherapistPatch(
-            name=forms.text(form, "name", 200),
-            disciplines=_disciplines(form),
-            working_hours=_hours_from(form),
-            buffer_minutes=forms.optional_int(form, "buffer_minutes", "Buffer") or 0,
-            max_sessions_per_day=forms.optional_int(form, "max_sessions_per_day", "Daily limit"),
-        )
+        body = TherapistPatch(**_therapist_fields(form))
         saved = therapists.patch_therapist(get_uow(request), therapist_id, body)
     except (PlannerError, ValidationError) as error:
         return _failed("therapists", error, "The therapist was not saved")
