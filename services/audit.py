@@ -19,12 +19,21 @@ def list_audit(
     since: str | None = None,
     entity: str | None = None,
     actor: str | None = None,
+    newest_first: bool = False,
 ) -> list[AuditPublic]:
-    """Entries oldest first; ``actor`` is a username or a user id."""
+    """Entries oldest first (or newest first); ``actor`` is a username or a user id."""
     with uow:
         session = uow.session
         zone = clinic_zone(session)
-        query = select(AuditEntry).order_by(AuditEntry.at, AuditEntry.id)
+        order = (
+            (AuditEntry.at.desc(), AuditEntry.id.desc())
+            if newest_first
+            else (
+                AuditEntry.at,
+                AuditEntry.id,
+            )
+        )
+        query = select(AuditEntry).order_by(*order)
         if since is not None:
             query = query.where(AuditEntry.at >= parse_instant(since, zone, field="since"))
         if entity is not None:

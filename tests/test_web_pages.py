@@ -280,3 +280,26 @@ def test_an_administrator_adds_and_edits_a_therapist_in_settings(
     assert "Noor Aziz saved." in edited.text
     saved = api.ok("GET", f"/api/therapists/{noor['id']}")
     assert saved["working_hours"][0]["rrule"] == "FREQ=DAILY" and saved["buffer_minutes"] == 0
+
+
+def test_the_audit_log_page_shows_changes_newest_first_to_administrators(
+    client: TestClient, api: Api
+) -> None:
+    made = clinic(api)
+    api.ok(
+        "POST", "/api/users", {"username": "ada", "role": "admin", "password": "ada-secret-1"}, 201
+    )
+    api.ok("POST", "/api/rooms", {"name": "Quiet 9", "kind": "quiet"}, 201)
+    log_in(client, "sam", "sam-secret-1")
+    refused = client.get("/audit")
+    assert refused.status_code == 403 and "Administrators only" in refused.text
+    log_in(client, "ada", "ada-secret-1")
+    page = client.get("/audit")
+    assert page.status_code == 200
+    assert page.text.index("Quiet 9") < page.text.index("Robin Test")  # newest first
+    assert "POST /api/rooms" in page.text
+    rooms_only = client.get("/audit", params={"entity": "room"})
+    assert "Quiet 9" in rooms_only.text and "Robin Test" not in rooms_only.text
+    by_admin = client.get("/audit", params={"who": "nobody-at-all"})
+    assert "No entries match." in by_admin.text
+    assert f"patient #{made['patient']['id']}" in page.text

@@ -29,10 +29,18 @@ it has been logged. Reload the page to see the current state.</p></div>
 
 
 def install(app: FastAPI) -> None:
-    from web import routes_auth, routes_board, routes_day, routes_infusion, routes_settings
+    from web import (
+        routes_audit,
+        routes_auth,
+        routes_board,
+        routes_day,
+        routes_infusion,
+        routes_settings,
+    )
     from web.render import error_page
 
-    for module in (routes_auth, routes_board, routes_infusion, routes_day, routes_settings):
+    pages = (routes_auth, routes_board, routes_infusion, routes_day, routes_settings, routes_audit)
+    for module in pages:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -111,7 +111,10 @@ def staff_actor(actor: Annotated[Actor, Depends(page_actor)]) -> Actor:
 
 def admin_actor(actor: Annotated[Actor, Depends(staff_actor)]) -> Actor:
     if not actor.at_least(Role.admin):
-        raise PageRefused("Administrators only", "Only an administrator may change settings.")
+        raise PageRefused(
+            "Administrators only",
+            "Only an administrator may change settings or read the audit log.",
+        )
     return actor
 
 
