@@ -44,14 +44,15 @@ def test_rule_without_count_stops_at_window_end(api: Api, series: dict[str, Any]
     assert answer["unplaced"] == []
 
 
+def take_march_11_at_ten(api: Api, infusion: dict[str, Any]) -> None:
+    """Book the patient's follow-up on 2026-03-11 10:00–10:45, before the series is asked for."""
+    body = {"infusion_id": infusion["id"], "session_type": "follow_up", "start": "2026-03-11T10:00"}
+    api.ok("POST", "/api/sessions", body, 201)
+
+
 def test_occurrences_past_window_and_taken_times(api: Api, series: dict[str, Any]) -> None:
     infusion = series["infusion"]
-    api.ok(
-        "POST",
-        "/api/sessions",
-        {"infusion_id": infusion["id"], "session_type": "follow_up", "start": "2026-03-11T10:00"},
-        201,
-    )
+    take_march_11_at_ten(api, infusion)
     answer = api.ok(
         "POST",
         f"/api/infusions/{infusion['id']}/follow-ups",
@@ -65,12 +66,7 @@ def test_occurrences_past_window_and_taken_times(api: Api, series: dict[str, Any
 
 def test_tolerance_moves_to_nearest_free_time(api: Api, series: dict[str, Any]) -> None:
     infusion = series["infusion"]
-    api.ok(
-        "POST",
-        "/api/sessions",
-        {"infusion_id": infusion["id"], "session_type": "follow_up", "start": "2026-03-11T10:00"},
-        201,
-    )
+    take_march_11_at_ten(api, infusion)
     answer = api.ok(
         "POST",
         f"/api/infusions/{infusion['id']}/follow-ups",

@@ -12,9 +12,11 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from api.deps import get_uow
+from api.schemas.clinic import ClinicPublic
 from api.schemas.infusions import InfusionCreate
 from api.schemas.people import PatientCreate
 from api.schemas.planning import DayPlanRequest
+from models.uow import UnitOfWork
 from planner.errors import PlannerError
 from planner.intervals import Interval
 from planner.localtime import day_bounds, parse_local_date
@@ -40,6 +42,13 @@ def chosen_day(request: Request, zone: ZoneInfo, text: str | None) -> tuple[date
         return today, error.detail
 
 
+def clinic_of(request: Request) -> tuple[UnitOfWork, ClinicPublic, ZoneInfo]:
+    """The request's unit of work, the clinic and its time zone."""
+    uow = get_uow(request)
+    clinic = get_clinic(uow)
+    return uow, clinic, ZoneInfo(clinic.timezone)
+
+
 def day_links(path: str, day: date) -> dict[str, str]:
     return {
         "prev_url": here(path, date=(day - timedelta(days=1)).isoformat()),
@@ -54,9 +63,7 @@ def board(
     actor: auth.StaffActor,
     date: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    uow = get_uow(request)
-    clinic = get_clinic(uow)
-    zone = ZoneInfo(clinic.timezone)
+    uow, clinic, zone = clinic_of(request)
     day, problem = chosen_day(request, zone, date)
     first, last = day_bounds(day, zone)
     people = therapists.list_therapists(uow, ALL)[:MAX_PAGE]
@@ -113,9 +120,7 @@ def infusion_list(
     actor: auth.StaffActor,
     date: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    uow = get_uow(request)
-    clinic = get_clinic(uow)
-    zone = ZoneInfo(clinic.timezone)
+    uow, clinic, zone = clinic_of(request)
     day, problem = chosen_day(request, zone, date)
     todays = infusions.list_infusions(uow, day.isoformat(), ALL)[:MAX_PAGE]
     names = queries.patient_names(uow, [i.patient_id for i in todays])
