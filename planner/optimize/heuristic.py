@@ -21,6 +21,7 @@ from planner.optimize.model import Problem
 from planner.optimize.state import Assignment, State
 
 SEED = 20260310
+_CONSTRUCT_SHARE = 0.08  # of the heuristic's time: randomized constructions (construct_many)
 
 
 def construct(problem: Problem) -> State:
@@ -33,6 +34,38 @@ def construct(problem: Problem) -> State:
         state.insert_best(item.index)
     state.forget()
     return state
+
+
+def construct_many(problem: Problem, deadline: float, *, seed: int = SEED) -> State:
+    """Randomized greedy constructions until ``deadline`` (monotonic); the best of them.
+
+    The first is :func:`construct`. Each other orders the items by a random mix of window
+    slack, window end and number of candidates (plus some noise), each at its best spot. A
+    construction takes milliseconds, so a fraction of a second tries dozens of orders (GRASP).
+    Measured with the heuristic alone (1.6 s, 8 seeds): medium-2 64-66 (was 63-64), large-3
+    163-166 (was 160-165), tight-1 30-31 as before; packing the starts early as well placed
+    more at first but fewer after the local search on tight days.
+    """
+    rng = random.Random(seed)
+    live = [item for item in problem.items if item.cands]
+    best = construct(problem)
+    while time.monotonic() < deadline:
+        a, b, c = rng.random(), rng.random(), 3 * rng.random()
+        noise = rng.choice((0, 10, 30, 60))
+        keys = {
+            item.index: a * (item.window[1] - item.window[0] - item.duration)
+            + b * item.window[1]
+            + c * len(item.cands)
+            + noise * rng.random()
+            for item in live
+        }
+        state = State(problem)
+        for item in sorted(live, key=lambda item: keys[item.index]):
+            state.insert_best(item.index)
+        state.forget()
+        if state.key() > best.key():
+            best = state
+    return best
 
 
 def load_assignments(problem: Problem, assignments: dict[int, Assignment]) -> State:
@@ -243,12 +276,17 @@ def _force(state: State, i: int, t: int, k: int, rng: random.Random) -> bool:
 
 
 def solve(problem: Problem, deadline: float, *, seed: int = SEED, alone: bool = False) -> State:
-    """Construct, then anneal until ``deadline``. ``alone`` (no CP-SAT after it): ejection
-    chains twice as often but each smaller (more moves in the short budget; measured better
-    alone, slightly worse as the start of the CP-SAT search on medium days)."""
+    """Construct (the best of many randomized constructions), then anneal until ``deadline``.
+
+    ``alone`` (no CP-SAT after it): ejection chains twice as often but each smaller (more
+    moves in the short budget; measured better alone, slightly worse as the start of the
+    CP-SAT search on medium days).
+    """
+    now = time.monotonic()
+    start = construct_many(problem, now + _CONSTRUCT_SHARE * (deadline - now), seed=seed)
     if alone:
-        return improve(construct(problem), deadline, seed=seed, q_augment=0.2, nodes=10)
-    return improve(construct(problem), deadline, seed=seed)
+        return improve(start, deadline, seed=seed, q_augment=0.2, nodes=10)
+    return improve(start, deadline, seed=seed)
 
 
 def fill(state: State) -> None:

@@ -41,7 +41,8 @@ from planner.optimize.state import State
 
 SEED = 7
 _SLICE = 150  # minutes
-_STEP_S = 0.15  # time limit of one sub-solve (twice the steps of 0.3 s: large-3 171-173, was 169-172)
+# time limit of one sub-solve; twice the steps of 0.3 s: large-3 171-173 (was 169-172)
+_STEP_S = 0.15
 _THERAPISTS = 4  # therapists freed by one neighbourhood (at first; then adapted)
 _MAX_THERAPISTS = 10.0
 _UNPLACED = 8  # unplaced items added to one neighbourhood
