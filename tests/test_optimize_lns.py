@@ -11,7 +11,7 @@ import pytest
 
 from planner.optimize import heuristic, lns, optimize
 from planner.optimize.model import load
-from tests.optimize_support import BENCH, instance, needs_bench, therapist
+from tests.optimize_support import BENCH, instance, needs_bench, run_check, therapist
 
 needs_ortools = pytest.mark.skipif(
     importlib.util.find_spec("ortools") is None, reason="OR-Tools is not installed"
@@ -71,8 +71,6 @@ def test_lns_never_worsens_and_stays_valid() -> None:
 @needs_bench
 @needs_ortools
 def test_auto_on_a_generated_large_day_is_valid(tmp_path: Any) -> None:
-    from tests.test_optimize import run_check
-
     inst = _generated("large", 11)
     plan = optimize(inst, time_limit_s=3.0)
     result = run_check(inst, plan, tmp_path)
@@ -93,3 +91,24 @@ def test_deviation_polish_keeps_the_count_and_never_worsens() -> None:
     lns.polish(state, time.monotonic() + 1.0)
     assert state.key() >= (placed, -dev2)
     assert state.placed >= placed
+
+
+@needs_bench
+def test_many_constructions_never_start_worse_and_stay_valid(tmp_path: Any) -> None:
+    from planner.optimize.codes import diagnose
+    from planner.optimize.plan import build
+    from planner.optimize.state import assign_rooms
+
+    inst = _generated("medium", 11)
+    problem = load(inst)
+    single = heuristic.construct(problem)
+    # no time: exactly the most-constrained-first construction
+    assert heuristic.construct_many(problem, time.monotonic()).assign == single.assign
+    many = heuristic.construct_many(problem, time.monotonic() + 0.3, seed=3)
+    assert many.key() >= single.key()
+    chosen = {i: a for i, a in enumerate(many.assign) if a is not None}
+    unplaced = {i: diagnose(many, i) for i, a in enumerate(many.assign) if a is None}
+    plan = build(problem, assign_rooms(problem, chosen), unplaced, "heuristic", 0.0)
+    result = run_check(inst, plan, tmp_path)
+    assert result["valid"], result["violations"]
+    assert result["placed"] == many.placed
