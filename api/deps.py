@@ -98,4 +98,3 @@ def paginate(request: Request, response: Response, items: Sequence[T], page: Pag
         )
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return list(items[: page.limit])
-

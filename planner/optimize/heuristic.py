@@ -25,13 +25,19 @@ _CONSTRUCT_SHARE = 0.08  # of the heuristic's time: randomized constructions (co
 
 
 def construct(problem: Problem) -> State:
-    state = State(problem)
+    """Most constrained first: fewest static candidates, then earliest window."""
     order = sorted(
         (item for item in problem.items if item.cands),
         key=lambda item: (len(item.cands), item.window[0], item.index),
     )
-    for item in order:
-        state.insert_best(item.index)
+    return _insert_in_order(problem, [item.index for item in order])
+
+
+def _insert_in_order(problem: Problem, order: Iterable[int]) -> State:
+    """A new state with each item of ``order`` at its best feasible spot, in that order."""
+    state = State(problem)
+    for i in order:
+        state.insert_best(i)
     state.forget()
     return state
 
@@ -59,10 +65,7 @@ def construct_many(problem: Problem, deadline: float, *, seed: int = SEED) -> St
             + noise * rng.random()
             for item in live
         }
-        state = State(problem)
-        for item in sorted(live, key=lambda item: keys[item.index]):
-            state.insert_best(item.index)
-        state.forget()
+        state = _insert_in_order(problem, sorted(keys, key=keys.__getitem__))
         if state.key() > best.key():
             best = state
     return best

@@ -209,14 +209,7 @@ def _focused(
     w0, w1 = p.items[u].window
     pad = rng.choice((60, 90, 120, 180))
     a, b = w0 - pad, w1 + pad
-    own = quals[u]
-    ks = set(rng.sample(own, min(len(own), max(1, n // 2))))
-    shared = set().union(*(p.therapists[k].disciplines for k in ks))
-    others = [
-        k for k in range(len(p.therapists)) if k not in ks and p.therapists[k].disciplines & shared
-    ]
-    rng.shuffle(others)
-    ks.update(others[: n - len(ks)])
+    ks = _therapist_group(state, rng, quals[u], n)
     free = [i for i, x in enumerate(state.assign) if x is not None and x[1] in ks and a <= x[0] < b]
     extra = [
         i
@@ -233,20 +226,26 @@ def _focused(
 def _by_therapists(
     state: State, rng: random.Random, unplaced: list[int], quals: dict[int, list[int]], n: int
 ) -> tuple[list[int], set[int]]:
-    p = state.p
     u = rng.choice(unplaced)
-    own = quals[u]
-    ks = set(rng.sample(own, min(len(own), max(1, n // 2))))
-    shared = set().union(*(p.therapists[k].disciplines for k in ks))
-    others = [
-        k for k in range(len(p.therapists)) if k not in ks and p.therapists[k].disciplines & shared
-    ]
-    rng.shuffle(others)
-    ks.update(others[: n - len(ks)])
+    ks = _therapist_group(state, rng, quals[u], n)
     free = [i for i, x in enumerate(state.assign) if x is not None and x[1] in ks]
     extra = [i for i in unplaced if i != u and any(k in ks for k in quals[i])]
     rng.shuffle(extra)
     return [*free, u, *extra[: 2 * n]], ks
+
+
+def _therapist_group(state: State, rng: random.Random, own: list[int], n: int) -> set[int]:
+    """Up to ``n`` therapists: about half of ``own`` (the item's qualified ones), the rest
+    others sharing a discipline with those."""
+    therapists = state.p.therapists
+    ks = set(rng.sample(own, min(len(own), max(1, n // 2))))
+    shared = set().union(*(therapists[k].disciplines for k in ks))
+    others = [
+        k for k in range(len(therapists)) if k not in ks and therapists[k].disciplines & shared
+    ]
+    rng.shuffle(others)
+    ks.update(others[: n - len(ks)])
+    return ks
 
 
 def _finished(state: State, live: list[int]) -> bool:
