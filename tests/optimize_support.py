@@ -145,3 +145,13 @@ def one_patient(day: str = "2026-03-10", care: list[str] | None = None) -> dict[
 
 def spinogenesis_starts(plan: DayPlan) -> list[str]:
     return [s.start.strftime("%H:%M") for s in plan.sessions]
+
+
+def generated(size: str, seed: int) -> dict[str, Any]:
+    """A day from the benchmark's own generator (``generate.py``)."""
+    spec = importlib.util.spec_from_file_location("bench_generate", BENCH / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out: dict[str, Any] = module.generate(size, seed)
+    return out

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import time
 from typing import Any
 
-import pytest
-
 from planner.optimize import heuristic, lns, optimize
 from planner.optimize.model import load
-from tests.optimize_support import BENCH, instance, needs_bench, run_check, therapist
-
-needs_ortools = pytest.mark.skipif(
-    importlib.util.find_spec("ortools") is None, reason="OR-Tools is not installed"
+from tests.optimize_support import (
+    generated,
+    instance,
+    needs_bench,
+    needs_ortools,
+    run_check,
+    therapist,
 )
-
-
-def _generated(size: str, seed: int) -> dict[str, Any]:
-    spec = importlib.util.spec_from_file_location("bench_generate", BENCH / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    out: dict[str, Any] = module.generate(size, seed)
-    return out
 
 
 def test_a_later_infusion_of_the_same_patient_blocks_earlier_items() -> None:
@@ -57,7 +48,7 @@ def test_a_later_infusion_of_the_same_patient_blocks_earlier_items() -> None:
 @needs_bench
 @needs_ortools
 def test_lns_never_worsens_and_stays_valid() -> None:
-    problem = load(_generated("medium", 11))
+    problem = load(generated("medium", 11))
     state = heuristic.solve(problem, time.monotonic() + 0.3)
     before = state.key()
     after = lns.search(state, time.monotonic() + 1.5).key()
@@ -71,7 +62,7 @@ def test_lns_never_worsens_and_stays_valid() -> None:
 @needs_bench
 @needs_ortools
 def test_auto_on_a_generated_large_day_is_valid(tmp_path: Any) -> None:
-    inst = _generated("large", 11)
+    inst = generated("large", 11)
     plan = optimize(inst, time_limit_s=3.0)
     result = run_check(inst, plan, tmp_path)
     assert result["valid"], result["violations"]
@@ -81,7 +72,7 @@ def test_auto_on_a_generated_large_day_is_valid(tmp_path: Any) -> None:
 @needs_bench
 @needs_ortools
 def test_deviation_polish_keeps_the_count_and_never_worsens() -> None:
-    problem = load(_generated("medium", 12))
+    problem = load(generated("medium", 12))
     state = heuristic.solve(problem, time.monotonic() + 0.3)
     lns.search(state, time.monotonic() + 0.6, count=True, polish=0.0)
     placed, dev2 = state.placed, state.dev2
@@ -99,7 +90,7 @@ def test_many_constructions_never_start_worse_and_stay_valid(tmp_path: Any) -> N
     from planner.optimize.plan import build
     from planner.optimize.state import assign_rooms
 
-    inst = _generated("medium", 11)
+    inst = generated("medium", 11)
     problem = load(inst)
     single = heuristic.construct(problem)
     # no time: exactly the most-constrained-first construction

@@ -35,6 +35,20 @@ def full_spans(books: Iterable[Booking], cap: int) -> list[Span]:
     return out
 
 
+def first_full(books: Sequence[Booking], cap: int, since: int) -> int | None:
+    """The earliest instant from ``since`` at which at least ``cap`` of ``books`` run.
+
+    ``books`` are sorted by start and each ends after ``since``; that instant is ``since``
+    or one of their starts.
+    """
+    starts = [a for a, _, _ in books]
+    ends = sorted(b for _, b, _ in books)
+    for x in [since, *starts[bisect_right(starts, since) :]]:
+        if bisect_right(starts, x) - bisect_right(ends, x) >= cap:
+            return x
+    return None
+
+
 def allowed(forbidden: list[Span]) -> list[Span]:
     """Closed ranges of starts outside every open interval of ``forbidden``."""
     forbidden.sort()

@@ -8,7 +8,7 @@ count. Rooms of other kinds are handled one by one.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 
 from planner.optimize.model import Item, Problem, Span
 from planner.optimize.spans import (
@@ -17,6 +17,7 @@ from planner.optimize.spans import (
     allowed,
     best_start,
     clear,
+    first_full,
     full_spans,
     intersect,
 )
@@ -35,11 +36,17 @@ class State:
         self.ther: list[list[Booking]] = [[] for _ in problem.therapists]
         self.pat: list[list[Booking]] = [[] for _ in problem.patients]
         self.room: list[list[Booking]] = [[] for _ in problem.rooms]
+        # pooled kinds: their sessions sorted by start, and the longest such session
         self.kind: dict[str, list[Booking]] = {}
         self.kind_cap: dict[str, int] = {}
+        self.kind_longest: dict[str, int] = {}
         for r in problem.rooms:
             self.kind.setdefault(r.kind, [])
             self.kind_cap[r.kind] = self.kind_cap.get(r.kind, 0) + 1
+        for item in problem.items:
+            if item.pooled and item.room_kind is not None:
+                longest = self.kind_longest.get(item.room_kind, 0)
+                self.kind_longest[item.room_kind] = max(longest, item.duration)
         self._full: dict[str, list[Span]] = {}
         self.placed = 0
         self.dev2 = 0
@@ -63,7 +70,7 @@ class State:
             self.room[r].append(b)
         elif r == POOL:
             assert item.room_kind is not None
-            self.kind[item.room_kind].append(b)
+            insort(self.kind[item.room_kind], b)
             self._full.pop(item.room_kind, None)
         self.assign[i] = a
         self.placed += 1
@@ -82,7 +89,8 @@ class State:
             self.room[r].remove(b)
         elif r == POOL:
             assert item.room_kind is not None
-            self.kind[item.room_kind].remove(b)
+            books = self.kind[item.room_kind]
+            del books[bisect_left(books, b)]
             self._full.pop(item.room_kind, None)
         self.assign[i] = None
         self.placed -= 1
@@ -249,20 +257,22 @@ class State:
             if all(t >= b or end <= a for a, b in self._kind_full(item.room_kind)):
                 return out  # the kind is never full then, even with ``i`` where it is
             cap = self.kind_cap[item.room_kind]
+            books = self.kind[item.room_kind]
+            first = bisect_left(books, (t - self.kind_longest[item.room_kind] + 1,))
             hits = [
                 b
-                for b in self.kind[item.room_kind]
-                if b[2] != i and b[2] not in out and t < b[1] and b[0] < end
+                for b in books[first : bisect_left(books, (end,))]
+                if b[2] != i and b[2] not in out and t < b[1]
             ]
-            while True:
-                full = [s for s in full_spans(hits, cap) if t < s[1] and s[0] < end]
-                if not full:
-                    return out
-                x = full[0][0]
+            while len(hits) >= cap:
+                x = first_full(hits, cap, t)
+                if x is None:
+                    break
                 covering = [b for b in hits if b[0] <= x < b[1]]
                 victim = covering[pick % len(covering)]
                 hits.remove(victim)
                 out.add(victim[2])
+            return out
         best: set[int] | None = None
         for r in item.rooms:
             if not clear(t, end, p.rooms[r].booked):
