@@ -86,7 +86,6 @@ _FULL_SHARE = 0.7
 _POLISH_SHARE = 0.25
 _MEDIUM_POLISH_SHARE = 0.13
 _COLD_SHARE = 0.4  # of the polish: cold annealing (forced moves towards the targets)
-_FULL_WORKERS = 2
 # kept back for building the answer (codes, rooms, JSON)
 _MARGIN_S = 0.25
 
@@ -116,11 +115,12 @@ def optimize(
     problem = load(instance)
 
     if use_cp:
-        live = sum(1 for item in problem.items if item.cands)
-        most = _MEDIUM_HEURISTIC_MAX_S if _SMALL_ITEMS < live <= _MEDIUM_ITEMS else _HEURISTIC_MAX_S
+        live = [item.index for item in problem.items if item.cands]
+        medium = _SMALL_ITEMS < len(live) <= _MEDIUM_ITEMS
+        most = _MEDIUM_HEURISTIC_MAX_S if medium else _HEURISTIC_MAX_S
         budget = min(most, _HEURISTIC_SHARE * (deadline - time.monotonic()))
         state = heuristic.solve(problem, time.monotonic() + max(0.0, budget))
-        state = _exact(state, deadline)
+        state = _exact(state, live, deadline)
     else:
         state = heuristic.solve(problem, deadline, alone=True)
     heuristic.fill(state)
@@ -132,9 +132,11 @@ def optimize(
     return build(problem, plan, codes, name, time.monotonic() - began)
 
 
-def _exact(state: State, deadline: float) -> State:
-    """CP-SAT: the whole day when small, else count LNS, (medium) whole day, deviation LNS."""
-    live = [item.index for item in state.p.items if item.cands]
+def _exact(state: State, live: list[int], deadline: float) -> State:
+    """CP-SAT: the whole day when small, else count LNS, (medium) whole day, deviation LNS.
+
+    ``live`` are the items with at least one candidate.
+    """
     left = deadline - time.monotonic()
     if len(live) <= _SMALL_ITEMS and left > 0.3:
         _, optimal = cpsat.solve_part(state, live, 0.5 * left, workers=_WORKERS)
@@ -146,9 +148,7 @@ def _exact(state: State, deadline: float) -> State:
         return _polish(state, deadline)
     left = deadline - time.monotonic()
     lns.search(state, deadline - _FULL_SHARE * left, workers=_WORKERS, polish=0.0, count=True)
-    cpsat.improve(
-        state, deadline - _MEDIUM_POLISH_SHARE * left, workers=_FULL_WORKERS, count_only=True
-    )
+    cpsat.improve(state, deadline - _MEDIUM_POLISH_SHARE * left, workers=_WORKERS, count_only=True)
     return _polish(state, deadline)
 
 

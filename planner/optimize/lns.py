@@ -104,15 +104,7 @@ def search(
             # adapt: grow while sub-problems are solved to optimality, else shrink
             size = min(size + 0.5, _MAX_THERAPISTS) if optimal else max(_THERAPISTS, size - 0.25)
         else:
-            a = rng.randrange(lo, max(lo + 1, hi - _SLICE))
-            free = [
-                i for i in live if (x := state.assign[i]) is not None and a <= x[0] < a + _SLICE
-            ]
-            near = [
-                i
-                for i in unplaced
-                if p.items[i].window[0] < a + _SLICE and a < p.items[i].window[1]
-            ]
+            free, near = _time_slice(state, rng, live, unplaced, (lo, hi))
             free += rng.sample(near, min(len(near), _UNPLACED // 2))
             cpsat.solve_part(state, free, min(_STEP_S, left), workers=workers, seed=steps)
     return state
@@ -152,11 +144,7 @@ def polish(state: State, deadline: float, *, workers: int = 2, seed: int = SEED)
             free += [i for i, a in pos.items() if items[i].patient in pats and a[1] not in ks]
             extra = [i for i in unplaced if any(k in ks for k, _ in items[i].by_ther)]
         else:
-            t = rng.randrange(lo, max(lo + 1, hi - _SLICE))
-            free = [i for i, a in pos.items() if t <= a[0] < t + _SLICE]
-            extra = [
-                i for i in unplaced if items[i].window[0] < t + _SLICE and t < items[i].window[1]
-            ]
+            free, extra = _time_slice(state, rng, live, unplaced, (lo, hi))
         free += rng.sample(extra, min(len(extra), _UNPLACED // 2))
         _, optimal = cpsat.solve_part(
             state, free, min(_STEP_S, left), workers=workers, seed=steps, therapists=ks, keep=True
@@ -164,6 +152,19 @@ def polish(state: State, deadline: float, *, workers: int = 2, seed: int = SEED)
         if ks is not None:
             size = min(size + 0.5, _MAX_THERAPISTS) if optimal else max(2.0, size - 0.5)
     return state
+
+
+def _time_slice(
+    state: State, rng: random.Random, live: list[int], unplaced: list[int], day: tuple[int, int]
+) -> tuple[list[int], list[int]]:
+    """A random ``_SLICE`` of the ``day`` (the live items' window span): the placed items
+    starting in it, and the unplaced ones whose window meets it."""
+    items = state.p.items
+    lo, hi = day
+    a = rng.randrange(lo, max(lo + 1, hi - _SLICE))
+    inside = [i for i in live if (x := state.assign[i]) is not None and a <= x[0] < a + _SLICE]
+    near = [i for i in unplaced if items[i].window[0] < a + _SLICE and a < items[i].window[1]]
+    return inside, near
 
 
 def _by_kind(state: State, rng: random.Random, unplaced: list[int]) -> list[int]:
