@@ -27,6 +27,22 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def next_whole_minute(instant: datetime) -> datetime:
+    """``instant`` rounded up to a whole minute (UTC): sessions start on whole minutes."""
+    utc = instant.astimezone(UTC)
+    floor = utc.replace(second=0, microsecond=0)
+    return floor if floor == utc else floor + timedelta(minutes=1)
+
+
+def planning_now(clock: Clock) -> datetime:
+    """Now as the booking rules see it: the clock read once, rounded up to a whole minute.
+
+    The real clock is almost never on a whole minute; everything that compares session starts
+    with now (in the past, slot search, the day optimizer's ``not_before``) uses this value.
+    """
+    return next_whole_minute(clock())
+
+
 def zone_named(name: str) -> ZoneInfo:
     """The IANA zone called ``name``, or a 422 ``validation_error``."""
     try:

@@ -13,7 +13,7 @@ from models.tables import Infusion, TherapySession
 from models.uow import UnitOfWork
 from planner.board import Board, Placement, SessionKind
 from planner.errors import PlannerError
-from planner.localtime import Clock, parse_instant, require_whole_minutes, to_clinic
+from planner.localtime import Clock, parse_instant, planning_now, require_whole_minutes, to_clinic
 from planner.roles import Actor
 from planner.sessions import check_transition
 from planner.slots import find_slots
@@ -43,7 +43,7 @@ def book_session(uow: UnitOfWork, body: SessionCreate, clock: Clock) -> SessionP
         start = require_whole_minutes(parse_instant(body.start, zone, field="start"))
         infusion = get_reference(session, Infusion, body.infusion_id, "infusion")
         kind = session_kind(session, body.session_type)
-        now = clock().astimezone(UTC)
+        now = planning_now(clock)
         therapists = None if body.therapist_id is None else [body.therapist_id]
         board = board_at(session, infusion, kind, start, zone, now, therapists)
         placement = board.check(
@@ -99,7 +99,7 @@ def slots_for(
         zone = clinic_zone(session)
         infusion = get_or_404(session, Infusion, infusion_id, "infusion")
         kind = session_kind(session, session_type)
-        now = clock().astimezone(UTC)
+        now = planning_now(clock)
         window = infusion_facts(session, infusion).window(kind.window)
         if window is None:
             return []
@@ -144,7 +144,7 @@ def move_session(
         therapist_id = body.therapist_id if body.therapist_id is not None else row.therapist_id
         infusion = get_or_404(session, Infusion, row.infusion_id, "infusion")
         kind = session_kind(session, row.session_type)
-        now = clock().astimezone(UTC)
+        now = planning_now(clock)
         board = board_at(session, infusion, kind, start, zone, now, [therapist_id])
         override = body.override_reason is not None
         keep_room = row.room_id  # stay in the same room when it is still free

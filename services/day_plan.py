@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from models.uow import UnitOfWork
 from planner.board import Board, SessionKind
 from planner.errors import PlannerError
 from planner.intervals import Interval
-from planner.localtime import Clock, day_bounds, parse_local_date
+from planner.localtime import Clock, day_bounds, parse_local_date, planning_now
 from planner.optimize import DayPlan, optimize
 from services.board_loader import infusion_facts, kind_of, load_board, span_around
 from services.booking import insert_session
@@ -144,7 +144,7 @@ def plan_day(uow: UnitOfWork, body: DayPlanRequest, clock: Clock) -> DayPlanPubl
                 seconds=0.0,
                 committed=body.commit,
             )
-        now = clock().astimezone(UTC)
+        now = planning_now(clock)
         windows_end = max(w.end for i in infusions for w in infusion_facts(session, i).windows)
         span = span_around(first, max(last, windows_end), zone)
         board = load_board(

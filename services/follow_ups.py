@@ -18,7 +18,7 @@ from models.tables import Infusion
 from models.uow import UnitOfWork
 from planner.board import Board, Placement, SessionKind
 from planner.errors import PlannerError, ValidationFailed
-from planner.localtime import Clock, local_instant, parse_instant
+from planner.localtime import Clock, local_instant, parse_instant, planning_now
 from planner.slots import GRID
 from services.board_loader import session_kind
 from services.booking import insert_session
@@ -88,7 +88,7 @@ def book_follow_ups(
         window = board.infusion.window(kind.window)
         until = (window.end if window else first).astimezone(zone).replace(tzinfo=None)
         first_wall = first.astimezone(zone).replace(tzinfo=None)
-        now = clock().astimezone(UTC)
+        now = planning_now(clock)
         rows = []
         unplaced: list[UnplacedOccurrence] = []
         tolerance = timedelta(minutes=body.tolerance_minutes)

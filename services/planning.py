@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from planner.board import Board, Placement, SessionKind
 from planner.errors import UnknownReference
 from planner.intervals import Interval
 from planner.joint import JointPlan, plan_infusion
-from planner.localtime import Clock, to_clinic
+from planner.localtime import Clock, planning_now, to_clinic
 from services.board_loader import infusion_facts, kind_of, load_board, span_around
 from services.booking import insert_session
 from services.common import clinic_zone, get_or_404
@@ -41,9 +41,7 @@ def board_for_windows(
     else:
         lo, hi = infusion.start, infusion.end + timedelta(hours=1)
     span = span_around(lo, hi, zone)
-    return load_board(
-        session, infusion, Interval(span.start, span.end), zone, clock().astimezone(UTC)
-    )
+    return load_board(session, infusion, Interval(span.start, span.end), zone, planning_now(clock))
 
 
 def _not_yet_booked(session: Session, infusion: Infusion, keys: list[str]) -> list[str]:
@@ -72,7 +70,7 @@ def plan_and_maybe_book(
     plan = plan_infusion(board, kinds)
     ids: dict[str, int] = {}
     if commit:
-        now = clock().astimezone(UTC)
+        now = planning_now(clock)
         for key, placement in plan.placements.items():
             ids[key] = insert_session(session, infusion, key, placement, now).id
     return plan, ids

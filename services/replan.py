@@ -8,7 +8,7 @@ is reported for staff. All of it in one transaction.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -18,7 +18,7 @@ from models.uow import UnitOfWork
 from planner.board import Placement
 from planner.errors import PlannerError
 from planner.joint import explain
-from planner.localtime import Clock, parse_instant, require_whole_minutes, to_clinic
+from planner.localtime import Clock, parse_instant, planning_now, require_whole_minutes, to_clinic
 from planner.slots import find_slots
 from services.board_loader import occupation_of, session_kind
 from services.common import clinic_zone, get_or_404
@@ -55,7 +55,7 @@ def replan_infusion(
         ).all()
         kinds = {row.id: session_kind(session, row.session_type) for row in rows}
         board = board_for_windows(session, infusion, list(kinds.values()), zone, clock)
-        now = clock().astimezone(UTC)
+        now = planning_now(clock)
         kept: list[int] = []
         unplaced_past: list[UnplacedSession] = []
         to_move: list[TherapySession] = []

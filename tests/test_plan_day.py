@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -75,3 +76,16 @@ def test_planned_sessions_obey_every_rule(api: Api, day: list[dict[str, Any]]) -
     for s in plan["sessions"]:
         stored = api.ok("GET", f"/api/sessions/{s['id']}")
         assert stored["outside_window"] is False
+
+
+@pytest.mark.parametrize("commit", [False, True])
+def test_plan_day_on_a_clock_between_minutes(
+    api: Api, day: list[dict[str, Any]], clock: Any, commit: bool
+) -> None:
+    """The real clock is never on a whole minute: planning the day must still work (was 500)."""
+    clock.now = datetime(2026, 3, 10, 11, 41, 48, 209625, tzinfo=UTC)  # 07:41:48 in New York
+    plan = api.ok("POST", "/api/plan/day", {"date": DAY, "commit": commit, "time_limit_seconds": 2})
+    assert plan["objective"]["placed"] == len(plan["sessions"]) > 0
+    for s in plan["sessions"]:
+        start = datetime.fromisoformat(s["start"])
+        assert start >= clock.now and start.second == 0
