@@ -1,21 +1,29 @@
-"""The application factory. Importing this module builds nothing; ``create_app`` does."""
+"""The application factory. Importing this module builds nothing; ``create_app`` does.
+
+``create_app`` wires the layers together: the engine and the unit of work (``models``), the
+clock, the request context every edge reads (request id, client address, who is acting, for
+the audit log), the API (``api``) and the pages (``web``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC
 from uuid import uuid4
 
-from fastapi import FastAPI, Request, Response
-from starlette.middleware.base import RequestResponseEndpoint
+from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.routes import audit, clinic, infusions, resources, sessions, users
-from api.settings import Settings
+from models.audit import AuditContext
 from models.db import make_engine, session_factory
 from models.uow import UnitOfWork
 from planner.localtime import Clock, system_clock
+from planner.roles import Actor
 from services.clinic import ensure_clinic
+from services.settings import Settings
 from services.users import ensure_bootstrap_admin
 from web import install as install_pages
 
@@ -25,16 +33,65 @@ The default windows are the clinic's own material and are configurable (PUT /api
 The software schedules; it makes no medical claim."""
 
 
+class RequestContext:
+    """Pure ASGI middleware: a request id (given or new) and the client's address.
+
+    Both land in the request's state for the audit log; the id is echoed as ``X-Request-ID``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given[:64] if given and given.isprintable() else uuid4().hex
+        client = scope.get("client")
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["client_address"] = client[0] if client else "unknown"
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def audit_context(request: Request) -> AuditContext:
+    """Who is acting in ``request`` (read when the change commits, after authentication)."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    return AuditContext(
+        at=request.app.state.clock().astimezone(UTC),
+        actor_id=actor.user_id if actor else None,
+        actor=actor.username if actor else None,
+        role=actor.role.name if actor else None,
+        action=f"{request.method} {path}",
+        request_id=getattr(request.state, "request_id", None),
+        client_address=getattr(request.state, "client_address", None),
+    )
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
+    factory = session_factory(engine)
+
+    def unit_of_work(request: Request) -> UnitOfWork:
+        return UnitOfWork(factory, audit=lambda: audit_context(request))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        uow = UnitOfWork(app.state.sessions)
-        ensure_clinic(uow, settings.clinic_name, settings.clinic_timezone)
+        ensure_clinic(UnitOfWork(factory), settings.clinic_name, settings.clinic_timezone)
         if settings.bootstrap_admin_token:
-            ensure_bootstrap_admin(uow, settings.bootstrap_admin_token)
+            ensure_bootstrap_admin(UnitOfWork(factory), settings.bootstrap_admin_token)
         yield
         engine.dispose()
 
@@ -46,19 +103,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
+    app.state.sessions = factory
+    app.state.unit_of_work = unit_of_work
     app.state.clock = clock
     errors.install(app)
-
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        given = request.headers.get("x-request-id", "")
-        request.state.request_id = given[:64] if given.isprintable() and given else uuid4().hex
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
-
     for module in (clinic, users, resources, infusions, sessions, audit):
         app.include_router(module.router)
     install_pages(app)  # the server-rendered pages and /static
+    app.add_middleware(RequestContext)
     return app

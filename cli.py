@@ -28,9 +28,9 @@ def main(argv: list[str] | None = None) -> int:
             extra += ["--time-limit", str(args.time_limit)]
         return optimize_main([args.instance, *extra])
 
-    from api.settings import Settings
     from models.db import make_engine
     from models.migrate import upgrade
+    from services.settings import Settings
 
     settings = Settings()
     engine = make_engine(settings.database_url)

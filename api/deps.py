@@ -1,4 +1,4 @@
-"""Typed dependencies: the unit of work, the clock, the caller and paging."""
+"""Typed dependencies: the unit of work, the clock, the caller, paging and the settings."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from models.audit import AuditContext
+from models.ranges import DEFAULT_PAGE, MAX_PAGE, Page
 from models.uow import UnitOfWork
-from planner.errors import PlannerError
+from planner.errors import Code, PlannerError
 from planner.localtime import Clock
 from planner.roles import Actor, Role
-from services.common import DEFAULT_PAGE, MAX_PAGE, Page
+from services.settings import Settings
 from services.users import actor_for_token
 
 T = TypeVar("T")
@@ -22,24 +22,15 @@ T = TypeVar("T")
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/users or /api/login")
 
 
-def audit_context(request: Request, outcome_action: str | None = None) -> AuditContext:
-    """Who is acting in ``request`` (read when the change commits, after authentication)."""
-    actor: Actor | None = getattr(request.state, "actor", None)
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
-    return AuditContext(
-        at=request.app.state.clock().astimezone(UTC),
-        actor_id=actor.user_id if actor else None,
-        actor=actor.username if actor else None,
-        role=actor.role.name if actor else None,
-        action=outcome_action or f"{request.method} {path}",
-        request_id=getattr(request.state, "request_id", None),
-        client_address=request.client.host if request.client else None,
-    )
+def client_address(request: Request) -> str:
+    address: str = getattr(request.state, "client_address", None) or "unknown"
+    return address
 
 
 def get_uow(request: Request) -> UnitOfWork:
-    return UnitOfWork(request.app.state.sessions, audit=lambda: audit_context(request))
+    """A unit of work whose changes are audited as this request's (see ``app.py``)."""
+    uow: UnitOfWork = request.app.state.unit_of_work(request)
+    return uow
 
 
 def get_clock(request: Request) -> Clock:
@@ -47,8 +38,14 @@ def get_clock(request: Request) -> Clock:
     return clock
 
 
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def current_actor(
@@ -58,10 +55,10 @@ def current_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise PlannerError("unauthorized", "send Authorization: Bearer <token>")
+        raise PlannerError(Code.unauthorized, "send Authorization: Bearer <token>")
     actor = actor_for_token(uow, credentials.credentials, clock().astimezone(UTC))
     if actor is None:
-        raise PlannerError("unauthorized", "the token is unknown, expired or revoked")
+        raise PlannerError(Code.unauthorized, "the token is unknown, expired or revoked")
     request.state.actor = actor
     return actor
 
@@ -69,7 +66,7 @@ def current_actor(
 def require(role: Role) -> Callable[[Actor], Actor]:
     def _check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if not actor.at_least(role):
-            raise PlannerError("forbidden", f"this needs the {role.name} role")
+            raise PlannerError(Code.forbidden, f"this needs the {role.name} role")
         return actor
 
     return _check

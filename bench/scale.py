@@ -24,11 +24,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
 
-from api.settings import Settings
 from app import create_app
 from models.db import make_engine, sqlite_url_for
 from models.migrate import upgrade
 from models.tables import Infusion, Patient, TherapySession
+from services.settings import Settings
 
 TOKEN = "bench-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

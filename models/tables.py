@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from models.types import UTCDateTime
+from models.types import EnumText, UTCDateTime
+from planner.sessions import InfusionStatus, SessionStatus
 
 
 class Base(DeclarativeBase):
@@ -107,13 +108,12 @@ class Infusion(Base):
     end: Mapped[datetime]
     duration_minutes: Mapped[int] = mapped_column(Integer)
     protocol_version: Mapped[int] = mapped_column(ForeignKey("protocol_versions.version"))
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    status: Mapped[InfusionStatus] = mapped_column(
+        EnumText(InfusionStatus), default=InfusionStatus.scheduled
+    )
     care_plan: Mapped[list[Any]] = mapped_column(JSON, default=list)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
-
-
-ACTIVE_STATUSES = ("booked", "checked_in")
 
 
 class TherapySession(Base):
@@ -135,7 +135,12 @@ class TherapySession(Base):
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
     start: Mapped[datetime]
     end: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="booked")
+    status: Mapped[SessionStatus] = mapped_column(
+        EnumText(SessionStatus), default=SessionStatus.booked
+    )
+    # the status before the last change, and when it changed (a recent change can be undone)
+    previous_status: Mapped[SessionStatus | None] = mapped_column(EnumText(SessionStatus))
+    status_changed_at: Mapped[datetime | None]
     window: Mapped[str] = mapped_column(String(40))
     outside_window: Mapped[bool] = mapped_column(Boolean, default=False)
     override_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,15 +1,62 @@
-"""The unit of work: the one place a transaction begins, commits or rolls back."""
+"""The unit of work: the one place a transaction begins, commits or rolls back.
+
+Inside ``with uow:`` the repositories (``uow.sessions``, ``uow.infusions``, …) and the
+calendar (``uow.calendar``) share one database session. Leaving the block without a commit
+rolls back. Database failures leave as the domain's refusals (``PlannerError``), so no edge
+needs to know the database library: an overlap the exclusion constraints caught is the
+booking rule it breaks, a value the database cannot store is a ``validation_error``, and a
+busy database is ``database_busy``.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from types import TracebackType
 
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.audit import AuditContext, Change, ChangeRecorder
+from models.calendar import Calendar
+from models.repositories.audit import AuditRepository
+from models.repositories.catalog import PatientRepository, RoomRepository, SessionTypeRepository
+from models.repositories.clinic import ClinicRepository
+from models.repositories.idempotency import IdempotencyRepository
+from models.repositories.infusions import InfusionRepository
+from models.repositories.sessions import SessionRepository
+from models.repositories.therapists import TherapistRepository
+from models.repositories.users import UserRepository
+from planner.errors import Code, PlannerError
 
+log = logging.getLogger("planner.db")
 ContextSource = Callable[[], AuditContext | None]
+
+OVERLAP_CODES = {
+    "ex_sessions_therapist": Code.therapist_busy,
+    "ex_sessions_patient": Code.patient_busy,
+    "ex_sessions_room": Code.room_unavailable,
+}
+
+
+def refusal_for(exc: BaseException) -> PlannerError | None:
+    """The domain refusal a database failure stands for (None: not a database refusal)."""
+    if isinstance(exc, IntegrityError):
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or ""
+        log.info("integrity conflict on %s", constraint or exc.orig.__class__.__name__)
+        for fragment, code in OVERLAP_CODES.items():
+            if fragment in constraint:
+                return PlannerError(code, "another booking took this time meanwhile; reload")
+        return PlannerError(Code.conflict, "the change collides with data stored meanwhile; retry")
+    if isinstance(exc, DataError | OverflowError):
+        # an id beyond the column's range (PostgreSQL: DataError, SQLite: OverflowError);
+        # only the class is logged: the values may be patients' data
+        log.info("value refused by the database: %s", getattr(exc, "orig", exc).__class__.__name__)
+        return PlannerError(Code.validation_error, "a value is out of range or cannot be stored")
+    if isinstance(exc, OperationalError):
+        log.warning("database busy: %s", exc.orig.__class__.__name__)
+        return PlannerError(Code.database_busy, "the database is busy; retry shortly")
+    return None
 
 
 class UnitOfWork:
@@ -19,24 +66,48 @@ class UnitOfWork:
     the same transaction, at commit.
     """
 
+    clinic: ClinicRepository
+    therapists: TherapistRepository
+    rooms: RoomRepository
+    session_types: SessionTypeRepository
+    patients: PatientRepository
+    infusions: InfusionRepository
+    sessions: SessionRepository
+    users: UserRepository
+    audit_log: AuditRepository
+    idempotency: IdempotencyRepository
+    calendar: Calendar
+
     def __init__(self, factory: sessionmaker[Session], audit: ContextSource | None = None) -> None:
         self._factory = factory
         self._audit = audit
-        self._session: Session | None = None
+        self._db: Session | None = None
         self._recorder = ChangeRecorder()
         self._detach: Callable[[], None] | None = None
 
     @property
-    def session(self) -> Session:
-        if self._session is None:
+    def db(self) -> Session:
+        """The database session (repositories use it; use cases should not need it)."""
+        if self._db is None:
             raise RuntimeError("the unit of work is used outside its `with` block")
-        return self._session
+        return self._db
 
     def __enter__(self) -> UnitOfWork:
-        self._session = self._factory()
+        db = self._db = self._factory()
         self._recorder = ChangeRecorder()
         if self._audit is not None:
-            self._detach = self._recorder.attach(self._session)
+            self._detach = self._recorder.attach(db)
+        self.clinic = ClinicRepository(db)
+        self.therapists = TherapistRepository(db)
+        self.rooms = RoomRepository(db)
+        self.session_types = SessionTypeRepository(db)
+        self.patients = PatientRepository(db)
+        self.infusions = InfusionRepository(db)
+        self.sessions = SessionRepository(db)
+        self.users = UserRepository(db)
+        self.audit_log = AuditRepository(db)
+        self.idempotency = IdempotencyRepository(db)
+        self.calendar = Calendar(db)
         return self
 
     def __exit__(
@@ -45,15 +116,18 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self.session
+        db = self.db
         try:
-            session.rollback()
+            db.rollback()
         finally:
             if self._detach is not None:
                 self._detach()
                 self._detach = None
-            session.close()
-            self._session = None
+            db.close()
+            self._db = None
+        refusal = refusal_for(exc) if exc is not None else None
+        if refusal is not None:
+            raise refusal from exc
 
     def record(
         self,
@@ -71,13 +145,16 @@ class UnitOfWork:
         if acting_user is not None:
             self._recorder.acting_user = acting_user
 
+    def flush(self) -> None:
+        self.db.flush()
+
     def commit(self) -> None:
-        session = self.session
+        db = self.db
         context = self._audit() if self._audit is not None else None
         if context is not None:
-            session.flush()
+            db.flush()
             entry = self._recorder.entry(context)
             if entry is not None:
-                session.add(entry)
-        session.commit()
+                db.add(entry)
+        db.commit()
         self._recorder = ChangeRecorder()

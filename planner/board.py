@@ -1,91 +1,40 @@
-"""The booking board: a snapshot of the calendar a booking looks at, and SPEC §4's rules.
+"""The booking board: a snapshot of the calendar a booking looks at, and the booking rules.
 
-The service layer fills a ``Board`` from the database (a fixed number of range-bounded
+``models.calendar`` fills a ``Board`` from the database (a fixed number of range-bounded
 queries); everything here is pure. ``Board.check`` answers whether one session can go at
-one time, naming the first rule it breaks in the order SPEC §4 gives.
+one time, naming the first rule it breaks in the order docs/rules.md ("Booking") gives, in
+words staff read: people, session types and windows by name, times on the clinic's clock.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from planner.errors import Conflict, PlannerError
-from planner.intervals import Interval, covers, subtract
+from planner.errors import Code, Conflict, PlannerError
+from planner.facts import InfusionFacts, Occupation, Placement, SessionKind, TherapistState
+from planner.intervals import Interval, covers
 from planner.localtime import local_date
 from planner.protocol import Window
+from planner.wording import listing, minutes, possessive, span, span_on_day, words
+
+__all__ = [
+    "Board",
+    "InfusionFacts",
+    "Occupation",
+    "Placement",
+    "SessionKind",
+    "TherapistState",
+]
 
 
-@dataclass(frozen=True)
-class SessionKind:
-    """A session type: how long, which discipline, which window, which room kind."""
-
-    key: str
-    duration: timedelta
-    discipline: str
-    window: str
-    room_kind: str | None = None
-
-
-@dataclass(frozen=True)
-class TherapistState:
-    id: int
-    disciplines: frozenset[str]
-    buffer: timedelta
-    max_per_day: int | None
-    shifts: tuple[Interval, ...]
-    time_off: tuple[tuple[int, Interval], ...] = ()
-
-    def working(self) -> list[Interval]:
-        """Shifts minus time off."""
-        return subtract(self.shifts, (span for _, span in self.time_off))
-
-
-@dataclass(frozen=True)
-class Occupation:
-    """Something that takes time: a non-cancelled session, or one of the patient's infusions."""
-
-    kind: str
-    id: int
-    start: datetime
-    end: datetime
-    therapist_id: int | None = None
-    patient_id: int | None = None
-    room_id: int | None = None
-    active: bool = True
-
-    @property
-    def span(self) -> Interval:
-        return Interval(self.start, self.end)
-
-
-@dataclass(frozen=True)
-class InfusionFacts:
-    id: int
-    patient_id: int
-    cancelled: bool
-    start: datetime
-    end: datetime
-    windows: tuple[Window, ...]
-
-    def window(self, key: str) -> Window | None:
-        return next((w for w in self.windows if w.key == key), None)
-
-
-@dataclass(frozen=True)
-class Placement:
-    """A bookable place for a session: when, with whom, where, and how good."""
-
-    start: datetime
-    end: datetime
-    therapist_id: int
-    room_id: int | None
-    window: str
-    outside_window: bool
-    score: float
-    day_load: int = 0
+_WHY = {
+    Code.therapist_unavailable: "is not working then",
+    Code.therapist_busy: "is busy",
+    Code.daily_limit: "has reached the daily limit",
+}
 
 
 @dataclass
@@ -96,6 +45,7 @@ class Board:
     therapists: dict[int, TherapistState]
     rooms: dict[int, str]
     occupations: list[Occupation] = field(default_factory=list)
+    room_names: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._loads: Counter[tuple[int, date]] = Counter(
@@ -121,7 +71,9 @@ class Board:
         if therapist_id is not None:
             therapist = self.therapists.get(therapist_id)
             if therapist is None:
-                raise PlannerError("unknown_reference", f"therapist {therapist_id} does not exist")
+                raise PlannerError(
+                    Code.unknown_reference, f"therapist {therapist_id} does not exist"
+                )
             self._therapist_rules(therapist, kind, start, end, ignore)
             self._patient_rule(start, end, ignore)
             room = self._room_rule(kind, start, end, room_id, ignore)
@@ -136,39 +88,60 @@ class Board:
                 self._therapist_rules(therapist, kind, start, end, ignore)
                 self._daily_limit(therapist, start, ignore)
             except PlannerError as refusal:
-                refusals.append(f"therapist {therapist.id}: {refusal.code}")
+                if refusal.code != Code.discipline_mismatch:
+                    refusals.append(f"{therapist.title} {_WHY[refusal.code]}")
                 continue
             fits.append(self._placement(window, outside, start, end, therapist.id, room))
         if not fits:
             raise PlannerError(
-                "no_therapist_free",
-                "no therapist can take this session then"
-                + (f" ({'; '.join(refusals)})" if refusals else " (no therapists)"),
+                Code.no_therapist_free, self._nobody_free(kind, start, end, refusals)
             )
         return min(fits, key=lambda p: (p.day_load, p.therapist_id))
+
+    def _nobody_free(
+        self, kind: SessionKind, start: datetime, end: datetime, refusals: list[str]
+    ) -> str:
+        practice = words(kind.discipline)
+        if not refusals:
+            return f"no therapist practises {practice}"
+        when = span(start, end, self.zone)
+        return f"nobody who practises {practice} can take {kind.title} {when}: {listing(refusals)}"
 
     def _common_rules(
         self, kind: SessionKind, start: datetime, end: datetime, override: bool
     ) -> tuple[Window | None, bool]:
         infusion = self.infusion
         if infusion.cancelled:
-            raise PlannerError("infusion_cancelled", f"infusion {infusion.id} is cancelled")
+            when = span_on_day(infusion.start, infusion.end, self.zone)
+            raise PlannerError(
+                Code.infusion_cancelled,
+                f"{possessive(infusion.patient)} infusion {when} is cancelled",
+            )
         if start < self.now:
-            raise PlannerError("in_the_past", "the session would start in the past")
+            raise PlannerError(
+                Code.in_the_past,
+                f"{span_on_day(start, end, self.zone)} has already begun; pick a later time",
+            )
         window = infusion.window(kind.window)
         fits = window is not None and window.fits(start, end)
         if not fits and not override:
-            where = (
-                f"{window.start.astimezone(self.zone):%Y-%m-%d %H:%M}–"
-                f"{window.end.astimezone(self.zone):%Y-%m-%d %H:%M}"
-                if window
-                else "a window this infusion's protocol does not have"
-            )
-            raise PlannerError(
-                "outside_window",
-                f"a {kind.key} session must lie wholly inside the {kind.window} window ({where})",
-            )
+            raise PlannerError(Code.outside_window, self._outside(kind, window, start, end))
         return window, not fits
+
+    def _outside(
+        self, kind: SessionKind, window: Window | None, start: datetime, end: datetime
+    ) -> str:
+        if window is None:
+            return (
+                f"{kind.title} belongs in the {words(kind.window)} window, which this "
+                "infusion's protocol does not have"
+            )
+        inside = span(window.start, window.end, self.zone)
+        asked = span(start, end, self.zone)
+        return (
+            f"{kind.title} must lie wholly inside the {window.label} window ({inside}); "
+            f"{asked} does not"
+        )
 
     def _therapist_rules(
         self,
@@ -180,19 +153,19 @@ class Board:
     ) -> None:
         if kind.discipline not in therapist.disciplines:
             raise PlannerError(
-                "discipline_mismatch",
-                f"therapist {therapist.id} does not practise {kind.discipline}",
+                Code.discipline_mismatch,
+                f"{therapist.title} does not practise {words(kind.discipline)}",
             )
         wanted = Interval(start, end)
         if not covers(therapist.working(), wanted):
             blocking = [
-                Conflict("time_off", ident, span.start, span.end)
-                for ident, span in therapist.time_off
-                if span.overlaps(wanted)
+                self._conflict("time_off", ident, off.start, off.end)
+                for ident, off in therapist.time_off
+                if off.overlaps(wanted)
             ]
             raise PlannerError(
-                "therapist_unavailable",
-                f"therapist {therapist.id} does not work then"
+                Code.therapist_unavailable,
+                f"{therapist.title} does not work {span(start, end, self.zone)}"
                 + (" (time off)" if blocking else ""),
                 blocking,
             )
@@ -207,11 +180,17 @@ class Board:
             and o.span.overlaps(padded)
         ]
         if busy:
+            first = busy[0]
+            detail = (
+                f"{therapist.title} has {first.what or 'another session'} "
+                f"{span(first.start, first.end, self.zone)}"
+            )
+            if therapist.buffer:
+                detail += f", and needs {minutes(therapist.buffer)} between sessions"
             raise PlannerError(
-                "therapist_busy",
-                f"therapist {therapist.id} has another session then"
-                + (f" (buffer {int(therapist.buffer.total_seconds() // 60)} min)"),
-                [Conflict("session", o.id, o.start, o.end) for o in busy],
+                Code.therapist_busy,
+                detail,
+                [self._conflict("session", o.id, o.start, o.end) for o in busy],
             )
 
     def _patient_rule(self, start: datetime, end: datetime, ignore: int | None) -> None:
@@ -227,10 +206,22 @@ class Board:
         ]
         if busy:
             raise PlannerError(
-                "patient_busy",
-                f"patient {patient} has another session or an infusion then",
-                [Conflict(o.kind, o.id, o.start, o.end) for o in busy],
+                Code.patient_busy,
+                self._patient_busy(busy[0]),
+                [self._conflict(o.kind, o.id, o.start, o.end) for o in busy],
             )
+
+    def _patient_busy(self, first: Occupation) -> str:
+        patient = self.infusion.patient
+        when = span(first.start, first.end, self.zone)
+        if first.infusion_id == self.infusion.id and first.session_type is not None:
+            return (
+                f"{patient} is already booked for {first.what or 'this session'} {when} "
+                "(perhaps from another tab: reload to see it)"
+            )
+        if first.kind == "infusion":
+            return f"{patient} is in an infusion {when}"
+        return f"{patient} already has {first.what or 'another session'} {when}"
 
     def _room_rule(
         self,
@@ -244,9 +235,13 @@ class Board:
             return None
         if room_id is not None:
             if room_id not in self.rooms:
-                raise PlannerError("unknown_reference", f"room {room_id} does not exist")
+                raise PlannerError(Code.unknown_reference, f"room {room_id} does not exist")
             if kind.room_kind is not None and self.rooms[room_id] != kind.room_kind:
-                raise PlannerError("room_unavailable", f"room {room_id} is not a {kind.room_kind}")
+                name = self.room_names.get(room_id, f"room {room_id}")
+                raise PlannerError(
+                    Code.room_unavailable,
+                    f"{name} is not a {words(kind.room_kind)}; {kind.title} needs one",
+                )
             candidates = [room_id]
         else:
             candidates = sorted(r for r, k in self.rooms.items() if k == kind.room_kind)
@@ -264,12 +259,23 @@ class Board:
             if not taken:
                 return candidate
             in_the_way.extend(taken)
-        raise PlannerError(
-            "room_unavailable",
-            f"no {kind.room_kind or 'requested'} room is free then"
-            + ("" if candidates else f" (the clinic has no {kind.room_kind})"),
-            [Conflict("session", o.id, o.start, o.end) for o in in_the_way],
+        needed = words(kind.room_kind) if kind.room_kind else "requested room"
+        if room_id is not None:
+            needed = self.room_names.get(room_id, f"room {room_id}")
+        detail = (
+            f"no {needed} is free {span(start, end, self.zone)}"
+            if candidates
+            else f"the clinic has no {needed}"
         )
+        raise PlannerError(
+            Code.room_unavailable,
+            detail if room_id is None else f"{needed} is taken {span(start, end, self.zone)}",
+            [self._conflict("session", o.id, o.start, o.end) for o in in_the_way],
+        )
+
+    def _conflict(self, kind: str, ident: int, start: datetime, end: datetime) -> Conflict:
+        """What is in the way, on the clinic's clock."""
+        return Conflict(kind, ident, start.astimezone(self.zone), end.astimezone(self.zone))
 
     def day_load(self, therapist_id: int, start: datetime, ignore: int | None = None) -> int:
         day = local_date(start, self.zone)
@@ -289,9 +295,11 @@ class Board:
         if therapist.max_per_day is None:
             return
         if self.day_load(therapist.id, start, ignore) >= therapist.max_per_day:
+            day = start.astimezone(self.zone)
             raise PlannerError(
-                "daily_limit",
-                f"therapist {therapist.id} already has {therapist.max_per_day} sessions that day",
+                Code.daily_limit,
+                f"{therapist.title} already has {therapist.max_per_day} sessions on "
+                f"{day:%a %d %b} (the daily limit)",
             )
 
     def _placement(
@@ -326,7 +334,9 @@ class Board:
         if occupation.kind == "session" and occupation.therapist_id is not None:
             self._loads[(occupation.therapist_id, local_date(occupation.start, self.zone))] -= 1
 
-    def tentative(self, placement: Placement, ident: int) -> Occupation:
+    def tentative(
+        self, placement: Placement, ident: int, kind: SessionKind | None = None
+    ) -> Occupation:
         """The occupation a placement would create for this board's infusion's patient."""
         return Occupation(
             kind="session",
@@ -336,6 +346,9 @@ class Board:
             therapist_id=placement.therapist_id,
             patient_id=self.infusion.patient_id,
             room_id=placement.room_id,
+            what=f"{possessive(self.infusion.patient)} {kind.title}" if kind else "",
+            infusion_id=self.infusion.id,
+            session_type=kind.key if kind else None,
         )
 
     def forget_sessions(self, ids: set[int]) -> None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz as dateutil_tz
 
-from planner.errors import PlannerError, ValidationFailed
+from planner.errors import Code, PlannerError, ValidationFailed
 
 MIN_YEAR, MAX_YEAR = 1900, 2999
 """Datetimes outside these years are refused: windows after them must stay representable."""
@@ -55,17 +55,35 @@ def local_instant(wall: datetime, zone: ZoneInfo) -> datetime:
     """The one instant at which the clinic's clock shows ``wall`` (a naive datetime)."""
     if not dateutil_tz.datetime_exists(wall, zone):
         raise PlannerError(
-            "nonexistent_local_time",
-            f"{wall.isoformat()} does not exist in {zone.key}: the clocks skip it. "
-            "Send the time with an explicit UTC offset.",
+            Code.nonexistent_local_time,
+            f"{wall:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks go forward over "
+            "it that night. Choose a time outside the skipped hour (or send the time with its "
+            "UTC offset).",
         )
     if dateutil_tz.datetime_ambiguous(wall, zone):
+        first, second = (wall.replace(tzinfo=zone, fold=fold) for fold in (0, 1))
         raise PlannerError(
-            "ambiguous_local_time",
-            f"{wall.isoformat()} happens twice in {zone.key}: the clocks go back over it. "
-            "Send the time with an explicit UTC offset.",
+            Code.ambiguous_local_time,
+            f"{wall:%Y-%m-%d %H:%M} happens twice in {zone.key}: first in {first:%Z} "
+            f"({_offset(first)}), then, after the clocks go back, in {second:%Z} "
+            f"({_offset(second)}). Say which one: send the time with its UTC offset.",
         )
     return wall.replace(tzinfo=zone)
+
+
+def wall_choices(wall: datetime, zone: ZoneInfo) -> tuple[datetime, ...]:
+    """The instants a wall time names: none in a DST gap, two in a fold, else one."""
+    if not dateutil_tz.datetime_exists(wall, zone):
+        return ()
+    if dateutil_tz.datetime_ambiguous(wall, zone):
+        return tuple(wall.replace(tzinfo=zone, fold=fold) for fold in (0, 1))
+    return (wall.replace(tzinfo=zone),)
+
+
+def _offset(moment: datetime) -> str:
+    """``UTC-04:00``."""
+    text = moment.strftime("%z")
+    return f"UTC{text[:3]}:{text[3:]}"
 
 
 _RFC3339 = re.compile(
@@ -73,8 +91,11 @@ _RFC3339 = re.compile(
 )
 
 
-def parse_instant(text: str, zone: ZoneInfo, *, field: str = "datetime") -> datetime:
-    """Parse RFC 3339 (``2026-03-08T03:30:00-04:00``) or a clinic wall time (no offset)."""
+def parse_datetime(text: str, *, field: str = "datetime") -> datetime:
+    """RFC 3339 (``2026-03-08T03:30:00-04:00``, an instant) or a wall time (no offset, naive).
+
+    Only the form is checked here; ``instant_in`` resolves a wall time in the clinic's zone.
+    """
     try:
         if not isinstance(text, str) or not _RFC3339.match(text):
             if isinstance(text, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", text):
@@ -88,9 +109,20 @@ def parse_instant(text: str, zone: ZoneInfo, *, field: str = "datetime") -> date
         ) from exc
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise ValidationFailed(f"{field}: {text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
-    if parsed.tzinfo is None:
-        return local_instant(parsed, zone).astimezone(UTC)
-    return parsed.astimezone(UTC)
+    return parsed
+
+
+def instant_in(value: datetime, zone: ZoneInfo) -> datetime:
+    """An aware datetime as UTC; a naive one as the clinic's wall time (refused in a DST gap
+    or fold, see ``local_instant``)."""
+    if value.tzinfo is None:
+        return local_instant(value, zone).astimezone(UTC)
+    return value.astimezone(UTC)
+
+
+def parse_instant(text: str, zone: ZoneInfo, *, field: str = "datetime") -> datetime:
+    """Parse RFC 3339 (``2026-03-08T03:30:00-04:00``) or a clinic wall time (no offset)."""
+    return instant_in(parse_datetime(text, field=field), zone)
 
 
 def require_whole_minutes(instant: datetime, field: str = "start") -> datetime:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from planner.board import Board, Placement, SessionKind
-from planner.errors import PlannerError
+from planner.errors import Code, PlannerError
 from planner.intervals import Interval, merge, subtract
 
 GRID = timedelta(minutes=5)
@@ -49,7 +49,7 @@ def find_slots(
     """The ``limit`` best bookable slots for ``kind`` in its window, best first."""
     infusion = board.infusion
     if infusion.cancelled:
-        raise PlannerError("infusion_cancelled", f"infusion {infusion.id} is cancelled")
+        raise PlannerError(Code.infusion_cancelled, f"infusion {infusion.id} is cancelled")
     window = infusion.window(kind.window)
     if window is None:
         return []

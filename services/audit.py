@@ -2,67 +2,65 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from api.schemas.audit import AuditPublic
-from models.audit import Change
+from models.audit import ENTITIES, Change
+from models.ranges import Page
 from models.tables import AuditEntry
 from models.uow import UnitOfWork
-from planner.localtime import parse_instant, to_clinic
-from services.common import Page, clinic_zone
+from planner.localtime import instant_in
+from services.commands import AuditQuery
+from services.views import AuditView, local
+
+ENTITY_NAMES = tuple(ENTITIES.values())
+"""The kinds of thing the audit log records (``entity``)."""
 
 
-def list_audit(
-    uow: UnitOfWork,
-    page: Page,
-    *,
-    since: str | None = None,
-    entity: str | None = None,
-    actor: str | None = None,
-    newest_first: bool = False,
-) -> list[AuditPublic]:
+def _changes(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[tuple[str, Any, Any], ...]:
+    """(field, before, after) for each field the entry records, in a stable order."""
+    before, after = before or {}, after or {}
+    return tuple(
+        (name, before.get(name), after.get(name)) for name in sorted(before.keys() | after.keys())
+    )
+
+
+def _view(row: AuditEntry, zone: ZoneInfo) -> AuditView:
+    return AuditView(
+        id=row.id,
+        at=local(row.at, zone),
+        actor_id=row.actor_id,
+        actor=row.actor,
+        role=row.role,
+        action=row.action,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        patient_id=row.patient_id,
+        before=row.before,
+        after=row.after,
+        related=row.related,
+        outcome=row.outcome,
+        request_id=row.request_id,
+        client_address=row.client_address,
+        changes=_changes(row.before, row.after),
+    )
+
+
+def list_audit(uow: UnitOfWork, page: Page, query: AuditQuery) -> list[AuditView]:
     """Entries oldest first (or newest first); ``actor`` is a username or a user id."""
     with uow:
-        session = uow.session
-        zone = clinic_zone(session)
-        order = (
-            (AuditEntry.at.desc(), AuditEntry.id.desc())
-            if newest_first
-            else (
-                AuditEntry.at,
-                AuditEntry.id,
-            )
+        zone = uow.clinic.zone()
+        since = instant_in(query.since, zone) if query.since is not None else None
+        rows = uow.audit_log.page(
+            page,
+            since=since,
+            entity=query.entity,
+            actor=query.actor,
+            newest_first=query.newest_first,
         )
-        query = select(AuditEntry).order_by(*order)
-        if since is not None:
-            query = query.where(AuditEntry.at >= parse_instant(since, zone, field="since"))
-        if entity is not None:
-            query = query.where(AuditEntry.entity == entity)
-        if actor is not None:
-            query = query.where(
-                AuditEntry.actor_id == int(actor) if actor.isdigit() else AuditEntry.actor == actor
-            )
-        rows = session.scalars(query.limit(page.limit + 1).offset(page.offset)).all()
-        return [
-            AuditPublic(
-                id=row.id,
-                at=to_clinic(row.at, zone),
-                actor_id=row.actor_id,
-                actor=row.actor,
-                role=row.role,
-                action=row.action,
-                entity=row.entity,
-                entity_id=row.entity_id,
-                patient_id=row.patient_id,
-                before=row.before,
-                after=row.after,
-                related=row.related,
-                outcome=row.outcome,
-                request_id=row.request_id,
-                client_address=row.client_address,
-            )
-            for row in rows
-        ]
+        return [_view(row, zone) for row in rows]
 
 
 def record_denial(uow: UnitOfWork, entity: str, entity_id: int | None, code: str) -> None:

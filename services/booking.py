@@ -1,89 +1,100 @@
-"""Booking, moving and cancelling sessions; slot search (SPEC §4)."""
+"""Booking, moving and cancelling sessions, their statuses, and slot search (docs/rules.md).
+
+Every booking is checked by ``Board.check`` (the rules in their order) on a board that
+``models.calendar`` reads with the rows involved locked, and inserted in the same
+transaction, so two requests for one therapist, patient or room never both succeed.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from sqlalchemy.orm import Session
-
-from api.schemas.infusions import SessionPublic
-from api.schemas.sessions import SessionCancel, SessionCreate, SessionMove, SlotPublic, StatusChange
+from models.calendar import span_around
 from models.tables import Infusion, TherapySession
 from models.uow import UnitOfWork
 from planner.board import Board, Placement, SessionKind
-from planner.errors import PlannerError
-from planner.localtime import Clock, parse_instant, planning_now, require_whole_minutes, to_clinic
+from planner.errors import Code, PlannerError
+from planner.localtime import Clock, instant_in, planning_now, require_whole_minutes
 from planner.roles import Actor
-from planner.sessions import check_transition
+from planner.sessions import (
+    SessionStatus,
+    check_timing,
+    check_transition,
+    check_undo,
+)
 from planner.slots import find_slots
-from services.board_loader import infusion_facts, load_board, session_kind, span_around
-from services.common import clinic_zone, get_or_404, get_reference
-from services.sessions_view import sessions_public
+from services.commands import BookSession, ChangeStatus, MoveSession
+from services.sessions import session_views, visible_session
+from services.views import SessionView, slot_view
 
 
 def board_at(
-    session: Session,
+    uow: UnitOfWork,
     infusion: Infusion,
     kind: SessionKind,
     start: datetime,
-    zone: ZoneInfo,
     now: datetime,
     therapist_ids: list[int] | None,
 ) -> Board:
-    """The board one booking at ``start`` needs (its local day, its buffers)."""
+    """The board one booking at ``start`` needs (its local days, its buffers)."""
+    zone = uow.clinic.zone()
     span = span_around(start, start + kind.duration, zone)
-    return load_board(session, infusion, span, zone, now, therapist_ids=therapist_ids)
-
-
-def book_session(uow: UnitOfWork, body: SessionCreate, clock: Clock) -> SessionPublic:
-    with uow:
-        session = uow.session
-        zone = clinic_zone(session)
-        start = require_whole_minutes(parse_instant(body.start, zone, field="start"))
-        infusion = get_reference(session, Infusion, body.infusion_id, "infusion")
-        kind = session_kind(session, body.session_type)
-        now = planning_now(clock)
-        therapists = None if body.therapist_id is None else [body.therapist_id]
-        board = board_at(session, infusion, kind, start, zone, now, therapists)
-        placement = board.check(
-            kind,
-            start,
-            therapist_id=body.therapist_id,
-            room_id=body.room_id,
-            override=body.override_reason is not None,
-        )
-        row = insert_session(session, infusion, kind.key, placement, now, body.override_reason)
-        uow.commit()
-        return sessions_public(session, [row], zone)[0]
+    return uow.calendar.board(infusion, span, zone, now, therapist_ids=therapist_ids)
 
 
 def insert_session(
-    session: Session,
+    uow: UnitOfWork,
     infusion: Infusion,
     session_type: str,
     placement: Placement,
     now: datetime,
     override_reason: str | None = None,
 ) -> TherapySession:
-    row = TherapySession(
-        infusion_id=infusion.id,
-        patient_id=infusion.patient_id,
-        session_type=session_type,
-        therapist_id=placement.therapist_id,
-        room_id=placement.room_id,
-        start=placement.start,
-        end=placement.end,
-        status="booked",
-        window=placement.window,
-        outside_window=placement.outside_window,
-        override_reason=override_reason,
-        created_at=now,
-        updated_at=now,
+    return uow.sessions.add(
+        TherapySession(
+            infusion_id=infusion.id,
+            patient_id=infusion.patient_id,
+            session_type=session_type,
+            therapist_id=placement.therapist_id,
+            room_id=placement.room_id,
+            start=placement.start,
+            end=placement.end,
+            status=SessionStatus.booked,
+            window=placement.window,
+            outside_window=placement.outside_window,
+            override_reason=override_reason,
+            created_at=now,
+            updated_at=now,
+        )
     )
-    session.add(row)
-    session.flush()
-    return row
+
+
+def book_in(uow: UnitOfWork, wanted: BookSession, clock: Clock) -> SessionView:
+    """Book inside the caller's transaction (not committed; see ``book_session``)."""
+    zone = uow.clinic.zone()
+    start = require_whole_minutes(instant_in(wanted.start, zone))
+    infusion = uow.infusions.reference(wanted.infusion_id)
+    kind = uow.session_types.kind(wanted.session_type)
+    now = planning_now(clock)
+    therapists = None if wanted.therapist_id is None else [wanted.therapist_id]
+    board = board_at(uow, infusion, kind, start, now, therapists)
+    placement = board.check(
+        kind,
+        start,
+        therapist_id=wanted.therapist_id,
+        room_id=wanted.room_id,
+        override=wanted.override_reason is not None,
+    )
+    row = insert_session(uow, infusion, kind.key, placement, clock(), wanted.override_reason)
+    return session_views(uow, [row], zone)[0]
+
+
+def book_session(uow: UnitOfWork, wanted: BookSession, clock: Clock) -> SessionView:
+    """Book one session; with no therapist named, the best free one is chosen."""
+    with uow:
+        booked = book_in(uow, wanted, clock)
+        uow.commit()
+        return booked
 
 
 def slots_for(
@@ -93,119 +104,120 @@ def slots_for(
     limit: int,
     therapist_id: int | None,
     clock: Clock,
-) -> list[SlotPublic]:
+) -> list[Placement]:
+    """Free, bookable slots in the session type's window, best first (clinic's clock)."""
     with uow:
-        session = uow.session
-        zone = clinic_zone(session)
-        infusion = get_or_404(session, Infusion, infusion_id, "infusion")
-        kind = session_kind(session, session_type)
-        now = planning_now(clock)
-        window = infusion_facts(session, infusion).window(kind.window)
+        zone = uow.clinic.zone()
+        infusion = uow.infusions.get(infusion_id)
+        kind = uow.session_types.kind(session_type)
+        window = uow.calendar.facts(infusion).window(kind.window)
         if window is None:
             return []
-        board = load_board(
-            session, infusion, span_around(window.start, window.end, zone), zone, now
-        )
-        return [
-            SlotPublic(
-                start=to_clinic(p.start, zone),
-                end=to_clinic(p.end, zone),
-                therapist_id=p.therapist_id,
-                room_id=p.room_id,
-                window=p.window,
-                score=p.score,
-            )
-            for p in find_slots(board, kind, limit=limit, therapist_id=therapist_id)
-        ]
-
-
-def _own_session(session: Session, session_id: int, actor: Actor) -> TherapySession:
-    row = get_or_404(session, TherapySession, session_id, "session")
-    if not actor.may_see_therapist(row.therapist_id):
-        raise PlannerError("not_found", f"session {session_id} does not exist")
-    return row
+        span = span_around(window.start, window.end, zone)
+        board = uow.calendar.board(infusion, span, zone, planning_now(clock))
+        found = find_slots(board, kind, limit=limit, therapist_id=therapist_id)
+        return [slot_view(p, zone) for p in found]
 
 
 def move_session(
-    uow: UnitOfWork, session_id: int, body: SessionMove, clock: Clock
-) -> SessionPublic:
+    uow: UnitOfWork, session_id: int, wanted: MoveSession, clock: Clock
+) -> SessionView:
     """Move a booked session to another time or therapist; every booking rule applies."""
     with uow:
-        session = uow.session
-        zone = clinic_zone(session)
-        row = get_or_404(session, TherapySession, session_id, "session")
-        if row.status != "booked":
-            raise PlannerError("invalid_transition", f"a {row.status} session cannot be moved")
+        zone = uow.clinic.zone()
+        row = uow.sessions.get(session_id)
+        if row.status != SessionStatus.booked:
+            raise PlannerError(
+                Code.invalid_transition, f"a {row.status.label} session cannot be moved"
+            )
         start = (
-            require_whole_minutes(parse_instant(body.start, zone, field="start"))
-            if body.start is not None
+            require_whole_minutes(instant_in(wanted.start, zone))
+            if wanted.start is not None
             else row.start
         )
-        therapist_id = body.therapist_id if body.therapist_id is not None else row.therapist_id
-        infusion = get_or_404(session, Infusion, row.infusion_id, "infusion")
-        kind = session_kind(session, row.session_type)
-        now = planning_now(clock)
-        board = board_at(session, infusion, kind, start, zone, now, [therapist_id])
-        override = body.override_reason is not None
-        keep_room = row.room_id  # stay in the same room when it is still free
-        try:
-            placement = board.check(
-                kind,
-                start,
-                therapist_id=therapist_id,
-                room_id=keep_room,
-                override=override,
-                ignore=row.id,
-            )
-        except PlannerError as refusal:
-            if refusal.code != "room_unavailable" or keep_room is None:
-                raise
-            placement = board.check(
-                kind, start, therapist_id=therapist_id, override=override, ignore=row.id
-            )
+        therapist_id = wanted.therapist_id if wanted.therapist_id is not None else row.therapist_id
+        infusion = uow.infusions.get(row.infusion_id)
+        kind = uow.session_types.kind(row.session_type)
+        board = board_at(uow, infusion, kind, start, planning_now(clock), [therapist_id])
+        placement = _moved_placement(board, kind, start, therapist_id, row, wanted)
         row.start, row.end = placement.start, placement.end
         row.therapist_id, row.room_id = placement.therapist_id, placement.room_id
         row.outside_window = placement.outside_window
         row.window = placement.window or row.window
-        if override:
-            row.override_reason = body.override_reason
-        row.updated_at = now
+        if wanted.override_reason is not None:
+            row.override_reason = wanted.override_reason
+        row.updated_at = clock()
         uow.commit()
-        return sessions_public(session, [row], zone)[0]
+        return session_views(uow, [row], zone)[0]
+
+
+def _moved_placement(
+    board: Board,
+    kind: SessionKind,
+    start: datetime,
+    therapist_id: int,
+    row: TherapySession,
+    wanted: MoveSession,
+) -> Placement:
+    """Where the session goes: in its own room when that is still free, else any free one."""
+    override = wanted.override_reason is not None
+    try:
+        return board.check(
+            kind,
+            start,
+            therapist_id=therapist_id,
+            room_id=row.room_id,
+            override=override,
+            ignore=row.id,
+        )
+    except PlannerError as refusal:
+        if refusal.code != Code.room_unavailable or row.room_id is None:
+            raise
+    return board.check(kind, start, therapist_id=therapist_id, override=override, ignore=row.id)
 
 
 def cancel_session(
-    uow: UnitOfWork, session_id: int, body: SessionCancel | None, clock: Clock
-) -> SessionPublic:
+    uow: UnitOfWork, session_id: int, reason: str | None, clock: Clock
+) -> SessionView:
     with uow:
-        session = uow.session
-        row = get_or_404(session, TherapySession, session_id, "session")
-        check_transition(row.status, "cancelled")
-        row.status = "cancelled"
-        row.cancel_reason = body.reason if body else None
-        row.updated_at = clock().astimezone(UTC)
+        row = uow.sessions.get(session_id)
+        check_transition(row.status, SessionStatus.cancelled)
+        row.status = SessionStatus.cancelled
+        row.cancel_reason = reason
+        row.updated_at = clock()
         uow.commit()
-        return sessions_public(session, [row], clinic_zone(session))[0]
+        return session_views(uow, [row], uow.clinic.zone())[0]
 
 
 def change_status(
-    uow: UnitOfWork, session_id: int, body: StatusChange, actor: Actor, clock: Clock
-) -> SessionPublic:
+    uow: UnitOfWork, session_id: int, wanted: ChangeStatus, actor: Actor, clock: Clock
+) -> SessionView:
+    """Check in, complete or mark no-show (staff, or the session's own therapist)."""
     with uow:
-        session = uow.session
-        row = _own_session(session, session_id, actor)
-        if body.status in ("booked", "cancelled"):
+        row = visible_session(uow, session_id, actor)
+        if wanted.status in (SessionStatus.booked, SessionStatus.cancelled):
+            hint = " (cancel it with the cancel action)" if wanted.status == "cancelled" else ""
             raise PlannerError(
-                "invalid_transition",
-                f"a session cannot be set to {body.status} here"
-                + (
-                    " (cancel it with POST /api/sessions/{id}/cancel)"
-                    if body.status == "cancelled"
-                    else ""
-                ),
+                Code.invalid_transition,
+                f"a session cannot be set to {wanted.status.label} here{hint}",
             )
-        check_transition(row.status, body.status)
-        row.status = body.status
-        row.updated_at = clock().astimezone(UTC)
+        check_transition(row.status, wanted.status)
+        now = clock()
+        check_timing(wanted.status, row.start, now)
+        row.previous_status, row.status_changed_at = row.status, now
+        row.status = wanted.status
+        row.updated_at = now
         uow.commit()
-        return sessions_public(session, [row], clinic_zone(session))[0]
+        return session_views(uow, [row], uow.clinic.zone())[0]
+
+
+def undo_status(uow: UnitOfWork, session_id: int, actor: Actor, clock: Clock) -> SessionView:
+    """Undo the last status change (a mis-tap), within a few minutes; audited like any change."""
+    with uow:
+        row = visible_session(uow, session_id, actor)
+        now = clock()
+        back = check_undo(row.status, row.previous_status, row.status_changed_at, now)
+        row.status, row.previous_status, row.status_changed_at = back, None, None
+        row.updated_at = now
+        uow.commit()
+        return session_views(uow, [row], uow.clinic.zone())[0]

@@ -2,89 +2,93 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from api.schemas.people import (
-    PatientCreate,
-    PatientPublic,
-    RoomCreate,
-    RoomPublic,
-    SessionTypeCreate,
-    SessionTypePublic,
-)
-from models.tables import Patient, Room, SessionType, TherapySession
+from models.ranges import Page
+from models.tables import Patient, Room, SessionType
 from models.uow import UnitOfWork
-from planner.errors import NotFound, PlannerError, ValidationFailed
+from planner.errors import Code, NotFound, PlannerError, ValidationFailed
 from planner.roles import Actor
-from services.common import Page, current_protocol_row, get_or_404, protocol_from_row
+from services.commands import NewPatient, NewRoom, NewSessionType
+from services.views import (
+    PatientView,
+    RoomView,
+    SessionTypeView,
+    patient_view,
+    room_view,
+    session_type_view,
+)
 
 
-def create_room(uow: UnitOfWork, body: RoomCreate) -> RoomPublic:
+def create_room(uow: UnitOfWork, new: NewRoom) -> RoomView:
     with uow:
-        row = Room(name=body.name, kind=body.kind)
-        uow.session.add(row)
+        row = uow.rooms.add(Room(name=new.name, kind=new.kind))
         uow.commit()
-        return RoomPublic.model_validate(row)
+        return room_view(row)
 
 
-def list_rooms(uow: UnitOfWork, page: Page) -> list[RoomPublic]:
+def list_rooms(uow: UnitOfWork, page: Page) -> list[RoomView]:
     with uow:
-        rows = uow.session.scalars(
-            select(Room).order_by(Room.id).limit(page.limit + 1).offset(page.offset)
-        )
-        return [RoomPublic.model_validate(row) for row in rows]
+        return [room_view(row) for row in uow.rooms.page(page)]
 
 
-def create_session_type(uow: UnitOfWork, body: SessionTypeCreate) -> SessionTypePublic:
+def create_session_type(uow: UnitOfWork, new: NewSessionType) -> SessionTypeView:
     with uow:
-        session = uow.session
-        protocol = protocol_from_row(current_protocol_row(session))
-        if protocol.window_spec(body.window) is None:
+        protocol = uow.clinic.current_protocol()
+        if protocol.window_spec(new.window) is None:
             keys = ", ".join(w.key for w in protocol.windows)
             raise ValidationFailed(
-                f"window {body.window!r} is not in the protocol (its windows: {keys})"
+                f"window {new.window!r} is not in the protocol (its windows: {keys})"
             )
-        if session.scalars(select(SessionType).where(SessionType.key == body.key)).first():
-            raise PlannerError("already_exists", f"session type {body.key!r} already exists")
-        row = SessionType(**body.model_dump())
-        session.add(row)
-        uow.commit()
-        return SessionTypePublic.model_validate(row)
-
-
-def list_session_types(uow: UnitOfWork, page: Page) -> list[SessionTypePublic]:
-    with uow:
-        rows = uow.session.scalars(
-            select(SessionType).order_by(SessionType.id).limit(page.limit + 1).offset(page.offset)
+        if uow.session_types.exists(new.key):
+            raise PlannerError(Code.already_exists, f"session type {new.key!r} already exists")
+        row = uow.session_types.add(
+            SessionType(
+                key=new.key,
+                name=new.name,
+                duration_minutes=new.duration_minutes,
+                discipline=new.discipline,
+                window=new.window,
+                room_kind=new.room_kind,
+            )
         )
-        return [SessionTypePublic.model_validate(row) for row in rows]
-
-
-def create_patient(uow: UnitOfWork, body: PatientCreate) -> PatientPublic:
-    with uow:
-        session = uow.session
-        if body.mrn and session.scalars(select(Patient).where(Patient.mrn == body.mrn)).first():
-            raise PlannerError("already_exists", "a patient with this MRN already exists")
-        row = Patient(name=body.name, mrn=body.mrn)
-        session.add(row)
         uow.commit()
-        return PatientPublic.model_validate(row)
+        return session_type_view(row)
 
 
-def get_patient(uow: UnitOfWork, patient_id: int, actor: Actor) -> PatientPublic:
+def list_session_types(uow: UnitOfWork, page: Page) -> list[SessionTypeView]:
+    with uow:
+        return [session_type_view(row) for row in uow.session_types.page(page)]
+
+
+def create_patient(uow: UnitOfWork, new: NewPatient) -> PatientView:
+    with uow:
+        if new.mrn and uow.patients.by_mrn(new.mrn) is not None:
+            raise PlannerError(Code.already_exists, "a patient with this MRN already exists")
+        row = uow.patients.add(Patient(name=new.name, mrn=new.mrn))
+        uow.commit()
+        return patient_view(row)
+
+
+def find_or_create_patient(uow: UnitOfWork, new: NewPatient) -> PatientView:
+    """The patient with this MRN when the clinic knows it, else a new patient."""
+    with uow:
+        known = uow.patients.by_mrn(new.mrn) if new.mrn else None
+        if known is not None:
+            return patient_view(known)
+    return create_patient(uow, new)
+
+
+def get_patient(uow: UnitOfWork, patient_id: int, actor: Actor) -> PatientView:
     """Staff see every patient; a therapist only those it has a session with (else 404)."""
     with uow:
-        session = uow.session
-        row = get_or_404(session, Patient, patient_id, "patient")
-        if actor.is_therapist_only:
-            shared = session.scalar(
-                select(TherapySession.id)
-                .where(
-                    TherapySession.patient_id == patient_id,
-                    TherapySession.therapist_id == actor.therapist_id,
-                )
-                .limit(1)
-            )
-            if shared is None:
-                raise NotFound("patient", patient_id)
-        return PatientPublic.model_validate(row)
+        row = uow.patients.get(patient_id)
+        if actor.is_therapist_only and not uow.patients.has_session_with(
+            patient_id, actor.therapist_id
+        ):
+            raise NotFound("patient", patient_id)
+        return patient_view(row)
+
+
+def patient_choices(uow: UnitOfWork) -> list[PatientView]:
+    """Patients for the "record an infusion" form: the most recently added first."""
+    with uow:
+        return [patient_view(row) for row in uow.patients.newest()]

@@ -1,121 +1,74 @@
-"""The clinic's settings and its window protocol (SPEC §2, §5)."""
+"""The clinic's settings and its window protocol (docs/rules.md, "The window protocol")."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
-from api.schemas.clinic import (
-    ClinicBody,
-    ClinicPublic,
-    ProtocolBody,
-    ProtocolPublic,
-    WindowSpecPublic,
-    WindowsPublic,
-)
-from models.tables import Clinic, ProtocolVersion, SessionType
 from models.uow import UnitOfWork
-from planner.durations import parse_duration
 from planner.errors import ValidationFailed
-from planner.localtime import Clock, parse_instant, require_whole_minutes, zone_named
-from planner.protocol import WindowSpec, validate_windows
-from services.common import (
-    clinic,
-    clinic_zone,
-    current_protocol_row,
-    protocol_from_row,
-    windows_to_json,
-)
-from services.present import windows_public
+from planner.localtime import Clock, instant_in, require_whole_minutes, zone_named
+from planner.protocol import Protocol, validate_windows
+from services.commands import ClinicSettings, NewProtocol
+from services.views import ClinicView, WindowsPreview, local, local_window
 
 
 def ensure_clinic(uow: UnitOfWork, name: str, timezone: str) -> None:
-    """Create the clinic row on first start, from the settings (SPEC §8)."""
+    """Create the clinic row on first start, from the settings."""
     zone_named(timezone)
     with uow:
-        if uow.session.get(Clinic, 1) is None:
-            uow.session.add(Clinic(id=1, name=name, timezone=timezone))
+        if not uow.clinic.exists():
+            uow.clinic.add(name, timezone)
             uow.commit()
 
 
-def get_clinic(uow: UnitOfWork) -> ClinicPublic:
+def get_clinic(uow: UnitOfWork) -> ClinicView:
     with uow:
-        row = clinic(uow.session)
-        return ClinicPublic(name=row.name, timezone=row.timezone)
+        row = uow.clinic.row()
+        return ClinicView(name=row.name, timezone=row.timezone)
 
 
-def put_clinic(uow: UnitOfWork, body: ClinicBody) -> ClinicPublic:
-    zone_named(body.timezone)
+def put_clinic(uow: UnitOfWork, settings: ClinicSettings) -> ClinicView:
+    zone_named(settings.timezone)
     with uow:
-        row = clinic(uow.session)
-        row.name, row.timezone = body.name, body.timezone
+        row = uow.clinic.row()
+        row.name, row.timezone = settings.name, settings.timezone
         uow.commit()
-        return ClinicPublic(name=row.name, timezone=row.timezone)
+        return ClinicView(name=row.name, timezone=row.timezone)
 
 
-def _protocol_public(row: ProtocolVersion) -> ProtocolPublic:
-    return ProtocolPublic(
-        version=row.version,
-        anchor=row.anchor,
-        windows=[WindowSpecPublic(**w) for w in row.windows],
-    )
-
-
-def get_protocol(uow: UnitOfWork) -> ProtocolPublic:
+def get_protocol(uow: UnitOfWork) -> Protocol:
     with uow:
-        return _protocol_public(current_protocol_row(uow.session))
+        return uow.clinic.current_protocol()
 
 
-def put_protocol(uow: UnitOfWork, body: ProtocolBody, clock: Clock) -> ProtocolPublic:
+def put_protocol(uow: UnitOfWork, wanted: NewProtocol, clock: Clock) -> Protocol:
     """Store a new protocol version; infusions already recorded keep theirs."""
-    specs = validate_windows(
-        [
-            WindowSpec(
-                key=w.key,
-                label=w.label,
-                implication=w.implication,
-                start_offset=parse_duration(w.start_offset),
-                end_offset=parse_duration(w.end_offset),
-                target_offset=parse_duration(w.target_offset) if w.target_offset else None,
-            )
-            for w in body.windows
-        ]
-    )
-    keys = {spec.key for spec in specs}
+    windows = validate_windows(wanted.windows)
+    keys = {spec.key for spec in windows}
     with uow:
-        session = uow.session
-        orphaned = session.scalars(
-            select(SessionType.key).where(SessionType.window.not_in(keys))
-        ).all()
+        orphaned = uow.session_types.keys_using_windows_other_than(keys)
         if orphaned:
             raise ValidationFailed(
                 "the new protocol drops windows that session types use: "
-                + ", ".join(sorted(orphaned))
+                + ", ".join(orphaned)
                 + " (change those session types first)"
             )
-        latest = current_protocol_row(session)
-        row = ProtocolVersion(
-            version=latest.version + 1,
-            anchor=body.anchor,
-            windows=windows_to_json(specs),
-            created_at=clock(),
-        )
-        session.add(row)
+        latest = uow.clinic.current_protocol()
+        protocol = Protocol(version=latest.version + 1, anchor=wanted.anchor, windows=windows)
+        uow.clinic.add_protocol(protocol, clock())
         uow.commit()
-        return _protocol_public(row)
+        return protocol
 
 
-def preview_windows(uow: UnitOfWork, start: str, duration_minutes: int) -> WindowsPublic:
+def preview_windows(uow: UnitOfWork, start: datetime, duration_minutes: int) -> WindowsPreview:
     """The windows an infusion at ``start`` would have under the current protocol."""
     with uow:
-        zone = clinic_zone(uow.session)
-        protocol = protocol_from_row(current_protocol_row(uow.session))
-    instant = require_whole_minutes(parse_instant(start, zone, field="start"))
+        zone = uow.clinic.zone()
+        protocol = uow.clinic.current_protocol()
+    instant = require_whole_minutes(instant_in(start, zone))
     duration = timedelta(minutes=duration_minutes)
-    return windows_public(
-        protocol.anchor_time(instant, duration),
-        protocol.version,
-        protocol.windows_for(instant, duration),
-        zone,
+    return WindowsPreview(
+        anchor_time=local(protocol.anchor_time(instant, duration), zone),
+        protocol_version=protocol.version,
+        windows=tuple(local_window(w, zone) for w in protocol.windows_for(instant, duration)),
     )

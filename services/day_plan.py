@@ -1,4 +1,4 @@
-"""``POST /api/plan/day``: every care plan of a day's infusions placed at once (SPEC §6).
+"""Planning the day: every care plan of a day's infusions placed at once (docs/rules.md).
 
 The clinic's live state becomes an optimizer instance (``planner.optimize``, the same code
 ``planner optimize`` runs on the benchmark); each session it proposes is then confirmed by
@@ -14,21 +14,19 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from api.schemas.planning import DayPlanPublic, DayPlanRequest, PlannedSession, UnplacedItem
-from models.tables import Infusion, SessionType, TherapySession
+from models.calendar import span_around
+from models.repositories.clinic import windows_to_json
+from models.tables import Infusion
 from models.uow import UnitOfWork
 from planner.board import Board, SessionKind
-from planner.errors import PlannerError
+from planner.errors import Code, PlannerError
 from planner.intervals import Interval
-from planner.localtime import Clock, day_bounds, parse_local_date, planning_now
+from planner.localtime import Clock, day_bounds, planning_now
 from planner.optimize import DayPlan, optimize
-from services.board_loader import infusion_facts, kind_of, load_board, span_around
 from services.booking import insert_session
-from services.common import clinic_zone, protocol_version, windows_to_json
-from services.planning import planned_session
+from services.care_plans import planned_session
+from services.commands import PlanDay
+from services.views import DayPlanView, PlannedSession, UnplacedItem
 
 
 def _iso(instant: datetime, zone: ZoneInfo) -> str:
@@ -108,47 +106,31 @@ def _instance(
     }
 
 
-def plan_day(uow: UnitOfWork, body: DayPlanRequest, clock: Clock) -> DayPlanPublic:
-    day = parse_local_date(body.date)
+def plan_day(uow: UnitOfWork, wanted: PlanDay, clock: Clock) -> DayPlanView:
+    day = wanted.day
     with uow:
-        session = uow.session
-        zone = clinic_zone(session)
+        zone = uow.clinic.zone()
         first, last = day_bounds(day, zone)
-        infusions = list(
-            session.scalars(
-                select(Infusion)
-                .where(
-                    Infusion.start >= first, Infusion.start < last, Infusion.status != "cancelled"
-                )
-                .order_by(Infusion.start, Infusion.id)
-            )
-        )
-        booked = defaultdict(set)
-        for infusion_id, key in session.execute(
-            select(TherapySession.infusion_id, TherapySession.session_type).where(
-                TherapySession.infusion_id.in_([i.id for i in infusions]),
-                TherapySession.status.in_(("booked", "checked_in")),
-            )
-        ):
-            booked[infusion_id].add(key)
-        wanted = {i.id: [k for k in i.care_plan if k not in booked[i.id]] for i in infusions}
-        infusions = [i for i in infusions if wanted[i.id]]
-        kinds = {row.key: kind_of(row) for row in session.scalars(select(SessionType))}
-        objective: dict[str, Any] = {"placed": 0, "requested": 0, "deviation_minutes": 0.0}
+        infusions = uow.infusions.scheduled_starting(first, last)
+        held = uow.sessions.held_types(i.id for i in infusions)
+        wanted_keys = {
+            i.id: [k for k in i.care_plan if k not in held.get(i.id, set())] for i in infusions
+        }
+        infusions = [i for i in infusions if wanted_keys[i.id]]
+        kinds = uow.session_types.kinds()
         if not infusions:
-            return DayPlanPublic(
-                sessions=[],
-                unplaced=[],
-                objective=objective,
-                solver="none",
-                seconds=0.0,
-                committed=body.commit,
+            return DayPlanView(
+                (),
+                (),
+                {"placed": 0, "requested": 0, "deviation_minutes": 0.0},
+                "none",
+                0.0,
+                wanted.commit,
             )
         now = planning_now(clock)
-        windows_end = max(w.end for i in infusions for w in infusion_facts(session, i).windows)
+        windows_end = max(w.end for i in infusions for w in uow.calendar.facts(i).windows)
         span = span_around(first, max(last, windows_end), zone)
-        board = load_board(
-            session,
+        board = uow.calendar.board(
             infusions[0],
             Interval(span.start, span.end),
             zone,
@@ -163,20 +145,20 @@ def plan_day(uow: UnitOfWork, body: DayPlanRequest, clock: Clock) -> DayPlanPubl
         for infusion in infusions:
             by_version[infusion.protocol_version].append(infusion)
         for version, group in sorted(by_version.items()):
-            protocol = protocol_version(session, version)
+            protocol = uow.clinic.protocol(version)
             instance = _instance(
                 board,
                 group,
-                wanted,
+                wanted_keys,
                 kinds,
                 day.isoformat(),
                 sessions_today,
                 {"anchor": protocol.anchor, "windows": windows_to_json(protocol.windows)},
             )
-            result = optimize(instance, time_limit_s=body.time_limit_seconds / len(by_version))
+            result = optimize(instance, time_limit_s=wanted.time_limit_seconds / len(by_version))
             solver, seconds = result.solver, seconds + result.seconds
             confirmed, refused, off_target = _confirm(
-                session, board, group, kinds, result, body.commit, now
+                uow, board, group, kinds, result, wanted.commit, clock
             )
             planned += confirmed
             unplaced += refused
@@ -186,15 +168,15 @@ def plan_day(uow: UnitOfWork, body: DayPlanRequest, clock: Clock) -> DayPlanPubl
             "requested": len(planned) + len(unplaced),
             "deviation_minutes": deviation,
         }
-        if body.commit:
+        if wanted.commit:
             uow.commit()
-        return DayPlanPublic(
-            sessions=sorted(planned, key=lambda p: (p.start, p.therapist_id)),
-            unplaced=unplaced,
+        return DayPlanView(
+            sessions=tuple(sorted(planned, key=lambda p: (p.start, p.therapist_id))),
+            unplaced=tuple(unplaced),
             objective=objective,
             solver=solver,
             seconds=round(seconds, 3),
-            committed=body.commit,
+            committed=wanted.commit,
         )
 
 
@@ -208,17 +190,17 @@ def _sessions_on(board: Board, day: date) -> dict[int, int]:
 
 
 def _confirm(
-    session: Session,
+    uow: UnitOfWork,
     board: Board,
     infusions: list[Infusion],
     kinds: dict[str, SessionKind],
     result: DayPlan,
     commit: bool,
-    now: datetime,
+    clock: Clock,
 ) -> tuple[list[PlannedSession], list[UnplacedItem], float]:
     """Check each proposed session with the booking rules; book it when committing."""
     by_id = {f"i{i.id}": i for i in infusions}
-    facts = {i.id: infusion_facts(session, i) for i in infusions}
+    facts = {i.id: uow.calendar.facts(i) for i in infusions}
     zone = board.zone
     confirmed: list[PlannedSession] = []
     refused = [
@@ -237,18 +219,23 @@ def _confirm(
                     kind, proposal.start, therapist_id=int(proposal.therapist_id[1:]), room_id=room
                 )
             except PlannerError as refusal:
-                if refusal.code != "room_unavailable":
+                if refusal.code != Code.room_unavailable:
                     raise
                 placement = view.check(
                     kind, proposal.start, therapist_id=int(proposal.therapist_id[1:])
                 )
         except PlannerError as refusal:
             refused.append(
-                UnplacedItem(infusion_id=infusion.id, session_type=kind.key, code=refusal.code)
+                UnplacedItem(
+                    infusion_id=infusion.id,
+                    session_type=kind.key,
+                    code=refusal.code,
+                    detail=refusal.detail,
+                )
             )
             continue
-        ident = insert_session(session, infusion, kind.key, placement, now).id if commit else None
-        board.add(view.tentative(placement, ident or -len(confirmed) - 1))
+        ident = insert_session(uow, infusion, kind.key, placement, clock()).id if commit else None
+        board.add(view.tentative(placement, ident or -len(confirmed) - 1, kind))
         window = facts[infusion.id].window(kind.window)
         if window is not None and window.target is not None:
             deviation += placement.score

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from api.schemas.infusions import InfusionCreate
-from api.schemas.people import (
-    PatientCreate,
-    RoomCreate,
-    SessionTypeCreate,
-    TherapistCreate,
-    UserCreate,
-    WorkingHoursIn,
-)
-from api.schemas.sessions import SessionCreate
-from api.settings import Settings
 from models.db import make_engine, session_factory
-from models.tables import Infusion, Patient, Room, SessionType, Therapist, User
+from models.ranges import ALL
 from models.uow import UnitOfWork
 from planner.errors import PlannerError
 from planner.localtime import Clock, day_bounds, local_instant, system_clock
-from services import booking, catalog, infusions, therapists
+from services import booking, catalog, infusions, therapists, users
 from services.clinic import ensure_clinic
-from services.common import clinic_zone
-from services.users import create_user, ensure_first_admin
+from services.commands import (
+    BookSession,
+    NewPatient,
+    NewRoom,
+    NewSessionType,
+    NewTherapist,
+    NewUser,
+    RecordInfusion,
+)
+from services.settings import Settings
 
 WEEK = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU"
 THERAPISTS = [
@@ -69,91 +65,73 @@ USERS = [
 def load_demo(settings: Settings, clock: Clock = system_clock) -> str:
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
+
+    def new_uow() -> UnitOfWork:
+        return UnitOfWork(factory)
+
     try:
-        ensure_clinic(UnitOfWork(factory), settings.clinic_name, settings.clinic_timezone)
-        admin_password = ensure_first_admin(UnitOfWork(factory))
-        ids = _base(factory, clock)
-        booked = _today(factory, ids, clock)
+        ensure_clinic(new_uow(), settings.clinic_name, settings.clinic_timezone)
+        admin_password = users.ensure_first_admin(new_uow())
+        ids = _base(new_uow, clock)
+        booked = _today(new_uow, ids, clock)
     finally:
         engine.dispose()
     return _instructions(settings, booked, admin_password)
 
 
-def _base(factory: sessionmaker[Session], clock: Clock) -> dict[str, list[int]]:
-    with UnitOfWork(factory) as uow:
-        have_therapists = {t.name: t.id for t in uow.session.scalars(select(Therapist))}
-        have_rooms = {r.name: r.id for r in uow.session.scalars(select(Room))}
-        have_types = set(uow.session.scalars(select(SessionType.key)))
-        have_patients = {p.mrn: p.id for p in uow.session.scalars(select(Patient))}
-        have_users = set(uow.session.scalars(select(User.username)))
+def _base(new_uow: Callable[[], UnitOfWork], clock: Clock) -> dict[str, list[int]]:
+    have_therapists = {t.name: t.id for t in therapists.list_therapists(new_uow(), ALL)}
+    have_rooms = {r.name for r in catalog.list_rooms(new_uow(), ALL)}
+    have_types = {t.key for t in catalog.list_session_types(new_uow(), ALL)}
+    have_patients = {p.mrn: p.id for p in catalog.patient_choices(new_uow())}
+    have_users = {u.username for u in users.list_users(new_uow(), ALL)}
     ids: dict[str, list[int]] = {"therapists": [], "patients": []}
     for name, disciplines, start, end, buffer, limit in THERAPISTS:
         if name not in have_therapists:
-            body = TherapistCreate(
+            new = NewTherapist(
                 name=name,
-                disciplines=disciplines,
-                working_hours=[WorkingHoursIn(rrule=WEEK, start=start, end=end)],
+                disciplines=tuple(disciplines),
+                working_hours=({"rrule": WEEK, "start": start, "end": end},),
                 buffer_minutes=buffer,
                 max_sessions_per_day=limit,
             )
-            have_therapists[name] = therapists.create_therapist(UnitOfWork(factory), body).id
+            have_therapists[name] = therapists.create_therapist(new_uow(), new).id
         ids["therapists"].append(have_therapists[name])
     for name, kind in ROOMS:
         if name not in have_rooms:
-            catalog.create_room(UnitOfWork(factory), RoomCreate(name=name, kind=kind))
+            catalog.create_room(new_uow(), NewRoom(name=name, kind=kind))
     for key, label, minutes, discipline, window, room_kind in SESSION_TYPES:
         if key not in have_types:
-            catalog.create_session_type(
-                UnitOfWork(factory),
-                SessionTypeCreate(
-                    key=key,
-                    name=label,
-                    duration_minutes=minutes,
-                    discipline=discipline,
-                    window=window,
-                    room_kind=room_kind,
-                ),
-            )
+            new_type = NewSessionType(key, label, minutes, discipline, window, room_kind)
+            catalog.create_session_type(new_uow(), new_type)
     for name, mrn in PATIENTS:
         if mrn not in have_patients:
-            patient = PatientCreate(name=name, mrn=mrn)
-            have_patients[mrn] = catalog.create_patient(UnitOfWork(factory), patient).id
+            patient = NewPatient(name=name, mrn=mrn)
+            have_patients[mrn] = catalog.create_patient(new_uow(), patient).id
         ids["patients"].append(have_patients[mrn])
     for username, role, password, therapist_index in USERS:
         if username not in have_users:
             therapist_id = None if therapist_index is None else ids["therapists"][therapist_index]
-            create_user(
-                UnitOfWork(factory),
-                UserCreate.model_validate(
-                    {
-                        "username": username,
-                        "role": role,
-                        "password": password,
-                        "therapist_id": therapist_id,
-                    }
-                ),
+            users.create_user(
+                new_uow(),
+                NewUser(username, role, therapist_id, password),
                 clock,
                 timedelta(days=1),  # demo users log in with their password
             )
     return ids
 
 
-def _today(factory: sessionmaker[Session], ids: dict[str, list[int]], clock: Clock) -> int:
+def _today(new_uow: Callable[[], UnitOfWork], ids: dict[str, list[int]], clock: Clock) -> int:
     """Today's infusions (once) and, for each, its care plan booked at the best slots.
 
     Bookings are made as if at the start of today, so the demo day is filled even when
     ``planner demo`` runs in the evening; every other rule applies as usual.
     """
-    with UnitOfWork(factory) as uow:
-        zone = clinic_zone(uow.session)
-        now = clock().astimezone(UTC)
-        today = now.astimezone(zone).date()
-        first, last = day_bounds(today, zone)
-        existing = set(
-            uow.session.scalars(
-                select(Infusion.patient_id).where(Infusion.start >= first, Infusion.start < last)
-            )
-        )
+    zone = _zone(new_uow)
+    now = clock().astimezone(UTC)
+    today = now.astimezone(zone).date()
+    first, _ = day_bounds(today, zone)
+    existing = {i.patient_id for i in infusions.list_infusions(new_uow(), today, ALL)}
     plan = list(INFUSIONS)
     soon = (now + timedelta(minutes=30)).astimezone(zone)
     if soon.date() == today and soon.hour >= 10:  # later in the day: one infusion still ahead
@@ -174,28 +152,26 @@ def _today(factory: sessionmaker[Session], ids: dict[str, list[int]], clock: Clo
         except PlannerError:
             continue  # a DST gap today: skip that demo infusion
         infusion = infusions.create_infusion(
-            UnitOfWork(factory),
-            InfusionCreate(patient_id=patient_id, start=start.isoformat(), care_plan=care_plan),
+            new_uow(),
+            RecordInfusion(patient_id=patient_id, start=start, care_plan=tuple(care_plan)),
             clock,
         )
         for key in care_plan:
-            slots = booking.slots_for(
-                UnitOfWork(factory), infusion.id, key, 1, None, start_of_today
-            )
+            slots = booking.slots_for(new_uow(), infusion.id, key, 1, None, start_of_today)
             if not slots:
                 continue
-            body = SessionCreate(
-                infusion_id=infusion.id,
-                session_type=key,
-                start=slots[0].start,
-                therapist_id=slots[0].therapist_id,
-            )
+            wanted = BookSession(infusion.id, key, slots[0].start, slots[0].therapist_id)
             try:
-                booking.book_session(UnitOfWork(factory), body, start_of_today)
+                booking.book_session(new_uow(), wanted, start_of_today)
                 booked += 1
             except PlannerError:
                 continue
     return booked
+
+
+def _zone(new_uow: Callable[[], UnitOfWork]) -> ZoneInfo:
+    with new_uow() as uow:
+        return uow.clinic.zone()
 
 
 def _instructions(settings: Settings, booked: int, admin_password: str | None) -> str:

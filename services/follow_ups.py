@@ -1,10 +1,11 @@
-"""Follow-up series (SPEC §5): an RFC 5545 RRULE expanded in the clinic's wall time.
+"""Follow-up series: an RFC 5545 RRULE expanded in the clinic's wall time (docs/rules.md).
 
 Every occurrence keeps the local time of ``start`` across DST changes; each is booked or
 reported with its code (``outside_window`` past the window, ``nonexistent_local_time`` /
 ``ambiguous_local_time`` in a DST gap or fold). A rule without COUNT or UNTIL stops at the
 window's end. With ``tolerance_minutes``, an occurrence whose time is taken may move to the
-nearest free time that day within the tolerance.
+nearest free time that day within the tolerance. The rule is expanded before the booking's
+transaction begins, so no expansion ever runs while the write lock is held.
 """
 
 from __future__ import annotations
@@ -13,18 +14,16 @@ from datetime import UTC, datetime, timedelta
 
 from dateutil import rrule
 
-from api.schemas.planning import FollowUpRequest, FollowUpsPublic, UnplacedOccurrence
-from models.tables import Infusion
 from models.uow import UnitOfWork
 from planner.board import Board, Placement, SessionKind
 from planner.errors import PlannerError, ValidationFailed
-from planner.localtime import Clock, local_instant, parse_instant, planning_now
+from planner.localtime import Clock, instant_in, local_instant, require_whole_minutes
 from planner.slots import GRID
-from services.board_loader import session_kind
 from services.booking import insert_session
-from services.common import clinic_zone, get_or_404
-from services.planning import board_for_windows
-from services.sessions_view import sessions_public
+from services.care_plans import board_for_windows
+from services.commands import BookFollowUps
+from services.sessions import session_views
+from services.views import FollowUpsView, Occurrence
 
 MAX_OCCURRENCES = 200
 
@@ -73,38 +72,51 @@ def _place(
     raise first_refusal
 
 
-def book_follow_ups(
-    uow: UnitOfWork, infusion_id: int, body: FollowUpRequest, clock: Clock
-) -> FollowUpsPublic:
+def _series(uow: UnitOfWork, infusion_id: int, wanted: BookFollowUps) -> list[datetime]:
+    """The occurrences' wall times (read the window in a short transaction, expand outside)."""
     with uow:
-        session = uow.session
-        zone = clinic_zone(session)
-        infusion = get_or_404(session, Infusion, infusion_id, "infusion")
-        kind = session_kind(session, body.session_type)
-        first = parse_instant(body.start, zone, field="start")
-        if first.second or first.microsecond:
-            raise ValidationFailed("start must be a whole minute (seconds must be 0)")
-        board = board_for_windows(session, infusion, [kind], zone, clock)
-        window = board.infusion.window(kind.window)
-        until = (window.end if window else first).astimezone(zone).replace(tzinfo=None)
-        first_wall = first.astimezone(zone).replace(tzinfo=None)
-        now = planning_now(clock)
-        rows = []
-        unplaced: list[UnplacedOccurrence] = []
-        tolerance = timedelta(minutes=body.tolerance_minutes)
-        for wall in _expand(body.rrule, first_wall, until):
+        zone = uow.clinic.zone()
+        infusion = uow.infusions.get(infusion_id)
+        kind = uow.session_types.kind(wanted.session_type)
+        window = uow.calendar.facts(infusion).window(kind.window)
+    first = require_whole_minutes(instant_in(wanted.start, zone))
+    until = (window.end if window else first).astimezone(zone).replace(tzinfo=None)
+    return _expand(wanted.rrule, first.astimezone(zone).replace(tzinfo=None), until)
+
+
+def book_follow_ups(
+    uow: UnitOfWork, infusion_id: int, wanted: BookFollowUps, clock: Clock
+) -> FollowUpsView:
+    """Book every occurrence the rule yields, or say why not, occurrence by occurrence."""
+    walls = _series(uow, infusion_id, wanted)
+    tolerance = timedelta(minutes=wanted.tolerance_minutes)
+    with uow:
+        zone = uow.clinic.zone()
+        infusion = uow.infusions.get(infusion_id)
+        kind = uow.session_types.kind(wanted.session_type)
+        board = board_for_windows(uow, infusion, [kind], clock)
+        outcomes: list[tuple[datetime, int | None, PlannerError | None]] = []
+        rows = {}
+        for wall in walls:
             try:
                 start = local_instant(wall, zone).astimezone(UTC)
-                placement = _place(board, kind, start, body.therapist_id, tolerance)
+                placement = _place(board, kind, start, wanted.therapist_id, tolerance)
             except PlannerError as refusal:
-                unplaced.append(
-                    UnplacedOccurrence(
-                        occurrence=wall.isoformat(), code=refusal.code, detail=refusal.detail
-                    )
-                )
+                outcomes.append((wall, None, refusal))
                 continue
-            row = insert_session(session, infusion, kind.key, placement, now)
-            board.add(board.tentative(placement, row.id))
-            rows.append(row)
+            row = insert_session(uow, infusion, kind.key, placement, clock())
+            board.add(board.tentative(placement, row.id, kind))
+            rows[row.id] = row
+            outcomes.append((wall, row.id, None))
         uow.commit()
-        return FollowUpsPublic(sessions=sessions_public(session, rows, zone), unplaced=unplaced)
+        views = {v.id: v for v in session_views(uow, list(rows.values()), zone)}
+        return FollowUpsView(
+            occurrences=tuple(
+                Occurrence(wall, views[ident])
+                if ident is not None
+                else Occurrence(
+                    wall, None, refusal.code if refusal else None, refusal.detail if refusal else ""
+                )
+                for wall, ident, refusal in outcomes
+            )
+        )

@@ -1,23 +1,59 @@
-"""Users and their bearer tokens: random, shown once, stored only as a SHA-256 hash."""
+"""Users: creating them, password login with throttling, bearer tokens, disabling.
+
+Tokens are random, shown once and stored only as a SHA-256 hash; passwords are argon2id.
+One hasher serves the whole module.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from argon2.exceptions import InvalidHashError, VerificationError
 
-from api.schemas.people import UserCreate, UserPublic
-from models.tables import ApiToken, Therapist, User
+from models.audit import Change
+from models.ranges import Page
+from models.repositories.users import hash_token
+from models.tables import ApiToken, User
 from models.uow import UnitOfWork
-from planner.errors import PlannerError
+from planner.errors import Code, PlannerError
 from planner.localtime import Clock
 from planner.roles import Actor, Role
-from services.common import get_reference
+from services.commands import NewUser, UserChanges
+from services.settings import Settings
+from services.views import IssuedToken, NewUserView, UserView
 
 _hasher = PasswordHasher()
+# Verified when the user does not exist, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    slowdown_seconds: float = 0.25
+    token_ttl: timedelta = timedelta(hours=12)
+
+
+def login_policy(settings: Settings) -> LoginPolicy:
+    return LoginPolicy(
+        max_failures=settings.login_max_failures,
+        window=timedelta(minutes=settings.login_window_minutes),
+        slowdown_seconds=settings.login_slowdown_seconds,
+        token_ttl=timedelta(hours=settings.login_token_ttl_hours),
+    )
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    expires_at: datetime
+    user_id: int
+    role: str
 
 
 def password_hash(password: str) -> str:
@@ -25,87 +61,159 @@ def password_hash(password: str) -> str:
     return _hasher.hash(password)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _password_matches(user: User | None, password: str) -> bool:
+    digest = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        return _hasher.verify(digest, password) and user is not None and bool(user.password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
-def issue_token(
-    uow: UnitOfWork, user: User, now: datetime, ttl: timedelta | None
-) -> tuple[ApiToken, str]:
-    """A new token for ``user``: the stored row and the plain token, which is shown once."""
+def _view(user: User) -> UserView:
+    return UserView(user.id, user.username, user.role, user.therapist_id, user.disabled)
+
+
+def _issue_token(uow: UnitOfWork, user: User, now: datetime, ttl: timedelta | None) -> IssuedToken:
+    """A new token for ``user``; the plain token is shown once, only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    row = ApiToken(
-        user_id=user.id,
-        token_hash=hash_token(token),
-        created_at=now,
-        expires_at=now + ttl if ttl else None,
+    expires_at = now + ttl if ttl else None
+    uow.users.add_token(
+        ApiToken(
+            user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=expires_at
+        )
     )
-    uow.session.add(row)
-    return row, token
+    return IssuedToken(token, expires_at)
 
 
-def create_user(uow: UnitOfWork, body: UserCreate, clock: Clock, ttl: timedelta) -> UserPublic:
+def create_user(uow: UnitOfWork, new: NewUser, clock: Clock, ttl: timedelta) -> NewUserView:
     with uow:
-        session = uow.session
-        if body.role == "therapist" and body.therapist_id is None:
-            raise PlannerError("validation_error", "a therapist user needs therapist_id")
-        if body.therapist_id is not None:
-            get_reference(session, Therapist, body.therapist_id, "therapist")
-        if session.scalars(select(User).where(User.username == body.username)).first():
-            raise PlannerError("already_exists", f"username {body.username!r} is taken")
+        if new.role == Role.therapist.name and new.therapist_id is None:
+            raise PlannerError(Code.validation_error, "a therapist user needs therapist_id")
+        if new.therapist_id is not None:
+            uow.therapists.reference(new.therapist_id)
+        if uow.users.named(new.username) is not None:
+            raise PlannerError(Code.already_exists, f"username {new.username!r} is taken")
         now = clock()
-        user = User(
-            username=body.username,
-            role=body.role,
-            therapist_id=body.therapist_id,
-            password_hash=password_hash(body.password) if body.password else None,
-            disabled=False,
-            created_at=now,
+        user = uow.users.add(
+            User(
+                username=new.username,
+                role=new.role,
+                therapist_id=new.therapist_id,
+                password_hash=password_hash(new.password) if new.password else None,
+                disabled=False,
+                created_at=now,
+            )
         )
-        session.add(user)
-        session.flush()
-        stored, token = issue_token(uow, user, now, ttl)
+        token = _issue_token(uow, user, now, ttl)
         uow.commit()
-        return UserPublic(
-            id=user.id,
-            username=user.username,
-            role=user.role,
-            therapist_id=user.therapist_id,
-            token=token,
-            token_expires_at=stored.expires_at.isoformat() if stored.expires_at else None,
-        )
+        return NewUserView(_view(user), token)
 
 
 def actor_for_token(uow: UnitOfWork, token: str, now: datetime) -> Actor | None:
     """The user a token belongs to, if it is known, unexpired and the user is enabled."""
     with uow:
-        row = uow.session.execute(
-            select(User, ApiToken)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == hash_token(token))
-        ).first()
-        if row is None:
+        found = uow.users.holder_of(token)
+        if found is None:
             return None
-        user, stored = row
+        user, stored = found
         if user.disabled or (stored.expires_at is not None and stored.expires_at <= now):
             return None
         return Actor(user.id, user.username, Role.named(user.role), user.therapist_id)
 
 
-def ensure_bootstrap_admin(uow: UnitOfWork, token: str) -> None:
-    """Make sure an administrator holding ``token`` exists (SPEC §5: bootstrap token)."""
+def login(
+    uow: UnitOfWork,
+    username: str,
+    password: str,
+    address: str,
+    clock: Clock,
+    policy: LoginPolicy,
+) -> LoginResult:
+    """A token for a right password; failures are slowed, then refused with 429."""
+    now = clock().astimezone(UTC)
     with uow:
-        session = uow.session
-        digest = hash_token(token)
-        if session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first():
+        failures = uow.users.failures_since(now - policy.window, username, address)
+        if failures >= policy.max_failures:
+            minutes = int(policy.window.total_seconds() // 60)
+            raise PlannerError(
+                Code.too_many_requests, f"too many failed logins; try again in {minutes} minutes"
+            )
+        user = uow.users.named(username)
+        if not _password_matches(user, password) or user is None or user.disabled:
+            uow.users.add_failure(username, address, now)
+            uow.record(
+                Change(
+                    "user", user.id if user else None, "login", None, None, {"username": username}
+                ),
+                outcome="denied",
+            )
+            uow.commit()
+            if failures and policy.slowdown_seconds:
+                time.sleep(min(failures, 4) * policy.slowdown_seconds)
+            raise PlannerError(Code.unauthorized, "unknown user or wrong password")
+        uow.users.forget_failures(username, now)
+        token = _issue_token(uow, user, now, policy.token_ttl)
+        uow.record(
+            Change("user", user.id, "login", None, None, {"username": username}),
+            acting_user=(user.id, user.username, user.role),
+        )
+        uow.commit()
+        assert token.expires_at is not None
+        return LoginResult(token.token, token.expires_at, user.id, user.role)
+
+
+def logout(uow: UnitOfWork, token: str, user_id: int) -> None:
+    with uow:
+        uow.users.delete_token(token)
+        uow.record(Change("user", user_id, "logout", None, None, None))
+        uow.commit()
+
+
+def revoke_tokens(uow: UnitOfWork, user_id: int) -> int:
+    """Every token of the user stops working at once."""
+    with uow:
+        uow.users.get(user_id)
+        revoked = uow.users.delete_tokens_of(user_id)
+        uow.record(Change("user", user_id, "revoke_tokens", None, None, {"revoked": revoked}))
+        uow.commit()
+        return revoked
+
+
+def list_users(uow: UnitOfWork, page: Page) -> list[UserView]:
+    with uow:
+        return [_view(row) for row in uow.users.page(page)]
+
+
+def change_user(uow: UnitOfWork, user_id: int, changes: UserChanges, actor: Actor) -> UserView:
+    """Disable or enable a user, or set a new password. Nobody disables their own login."""
+    if changes.disabled and user_id == actor.user_id:
+        raise PlannerError(Code.forbidden, "you cannot disable your own login")
+    with uow:
+        user = uow.users.get(user_id)
+        if changes.disabled is not None:
+            user.disabled = changes.disabled
+            if changes.disabled:  # locked out at once; no old token comes back on re-enabling
+                uow.users.delete_tokens_of(user_id)
+        if changes.password is not None:
+            user.password_hash = password_hash(changes.password)
+        uow.commit()
+        return _view(user)
+
+
+def ensure_bootstrap_admin(uow: UnitOfWork, token: str) -> None:
+    """Make sure an administrator holding ``token`` exists (the bootstrap token setting)."""
+    with uow:
+        if uow.users.token_known(token):
             return
-        user = session.scalars(select(User).where(User.username == "admin")).first()
+        user = uow.users.named("admin")
         now = datetime.now(UTC)
         if user is None:
-            user = User(username="admin", role="admin", disabled=False, created_at=now)
-            session.add(user)
-            session.flush()
-        session.add(ApiToken(user_id=user.id, token_hash=digest, created_at=now, expires_at=None))
+            user = uow.users.add(
+                User(username="admin", role="admin", disabled=False, created_at=now)
+            )
+        uow.users.add_token(
+            ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=None)
+        )
         uow.commit()
 
 
@@ -116,11 +224,10 @@ def ensure_first_admin(uow: UnitOfWork) -> str | None:
     the console once and stored only as a hash.
     """
     with uow:
-        session = uow.session
-        if session.scalars(select(User.id).limit(1)).first() is not None:
+        if uow.users.any_exists():
             return None
         password = secrets.token_urlsafe(12)
-        session.add(
+        uow.users.add(
             User(
                 username="admin",
                 role="admin",

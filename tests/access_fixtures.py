@@ -100,13 +100,11 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     hash changes (``$argon2id$…`` all the same). The real parameters are checked in
     tests/test_auth.py.
     """
-    import services.auth
     import services.users
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(services.users, "_hasher", cheap)
-    monkeypatch.setattr(services.auth, "_hasher", cheap)
-    monkeypatch.setattr(services.auth, "_DUMMY_HASH", cheap.hash("not a password anyone has"))
+    monkeypatch.setattr(services.users, "_DUMMY_HASH", cheap.hash("not a password anyone has"))
 
 
 @pytest.fixture

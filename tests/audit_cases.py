@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -23,6 +24,7 @@ class Expect:
     before: dict[str, Any] | None = None  # a subset the entry's ``before`` must hold
     after: dict[str, Any] | None = None
     patient_id: int | None = None
+    at: str = "2026-03-01T07:00:17"  # the clock (clinic offset) when the case wrote
 
 
 Call = Callable[[TestClient, Site, dict[str, Any]], Expect]
@@ -188,10 +190,39 @@ def _cancel_session(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
     return Expect("session", s.s3, "sched", {"status": "booked"}, {"status": "cancelled"}, s.p1)
 
 
+def _at_the_session(m: dict[str, Any]) -> None:
+    """Move the test's clock to 11:00:17 on the site's day: s1 (11:10) may be checked in."""
+    m["clock"].now = datetime(2026, 3, 10, 15, 0, 17, tzinfo=UTC)
+
+
 def _status(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
+    _at_the_session(m)
     body = {"status": "checked_in"}
     ok(c.post(f"/api/sessions/{s.s1}/status", json=body, headers=s.dana))
-    return Expect("session", s.s1, "dana", {"status": "booked"}, {"status": "checked_in"}, s.p1)
+    return Expect(
+        "session",
+        s.s1,
+        "dana",
+        {"status": "booked"},
+        {"status": "checked_in"},
+        s.p1,
+        at="2026-03-10T11:00:17",
+    )
+
+
+def _undo_status(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
+    """Runs after ``_status`` (the cases run in this table's order), within the undo window."""
+    _at_the_session(m)
+    ok(c.post(f"/api/sessions/{s.s1}/status/undo", headers=s.dana))
+    return Expect(
+        "session",
+        s.s1,
+        "dana",
+        {"status": "checked_in"},
+        {"status": "booked"},
+        s.p1,
+        at="2026-03-10T11:00:17",
+    )
 
 
 WRITE_CASES: dict[tuple[str, str], Call] = {
@@ -218,4 +249,5 @@ WRITE_CASES: dict[tuple[str, str], Call] = {
     ("PATCH", "/api/sessions/{session_id}"): _move,
     ("POST", "/api/sessions/{session_id}/cancel"): _cancel_session,
     ("POST", "/api/sessions/{session_id}/status"): _status,
+    ("POST", "/api/sessions/{session_id}/status/undo"): _undo_status,
 }

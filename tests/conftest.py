@@ -17,11 +17,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 
-from api.settings import Settings
 from app import create_app
 from models.db import make_engine, sqlite_url_for
 from models.migrate import upgrade
 from models.tables import Base
+from services.settings import Settings
 from tests.support import ADMIN_TOKEN, Api, FakeClock
 
 PG_URL = os.environ.get("PLANNER_TEST_DATABASE_URL")
@@ -101,8 +101,8 @@ def _empty_pg(engine: Engine) -> None:
 def _default_windows_json() -> str:
     import json
 
+    from models.repositories.clinic import windows_to_json
     from planner.protocol import DEFAULT_WINDOWS
-    from services.common import windows_to_json
 
     return json.dumps(windows_to_json(DEFAULT_WINDOWS))
 

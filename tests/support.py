@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -29,6 +30,11 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+    def set_local(self, wall: str, zone: str = "America/New_York") -> None:
+        """Stand at ``wall`` (``2026-03-10T10:41``) on the clinic's clock, 17.25 s past it."""
+        local = datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone))
+        self.now = local.astimezone(UTC) + timedelta(seconds=17.25)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ from tests.access_fixtures import (
     make_user,
 )
 from tests.problems import assert_problem
-from tests.support import EVERY_DAY
+from tests.support import EVERY_DAY, FakeClock
 
 site = access_fixtures.site
 cheap_argon2 = access_fixtures.cheap_argon2
@@ -140,6 +141,7 @@ EXPECTED: dict[tuple[str, str], Case] = {
         SCHEDULER, lambda s: {"reason": "moved away"}, ids={"session_id": "s3"}
     ),
     ("POST", "/api/sessions/{session_id}/status"): Case(OWN, lambda s: {"status": "checked_in"}),
+    ("POST", "/api/sessions/{session_id}/status/undo"): Case(OWN),
     ("GET", "/api/audit"): Case(ADMIN_ONLY),
 }
 
@@ -168,7 +170,10 @@ def _order(key: tuple[str, str]) -> tuple[int, str, str]:
     return (key == ("POST", "/api/logout"), key[1], key[0])
 
 
-def test_access_matrix(app: FastAPI, client: TestClient, site: Site) -> None:
+def test_access_matrix(app: FastAPI, client: TestClient, site: Site, clock: FakeClock) -> None:
+    # 11:00 in New York on the site's day: s1 (11:10) may be checked in (from 10:40), and its
+    # check-in undone (the undo route is called after the status route, see _order)
+    clock.now = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
     api = site.api
     extra: dict[str, Any] = {}
     extra["victim"], _ = make_user(api, "victim", "scheduler")

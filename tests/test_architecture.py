@@ -1,5 +1,5 @@
-"""Architecture: a pure domain, migrations that match the models, an app module that builds
-nothing when imported."""
+"""Architecture: imports point down only (planner ← models ← services ← api | web), migrations
+that match the models, an app module that builds nothing when imported."""
 
 from __future__ import annotations
 
@@ -16,8 +16,26 @@ from models.db import make_engine
 from models.tables import Base
 
 ROOT = Path(__file__).resolve().parents[1]
-# The four frameworks the issue names, and the outer layers that are built on them.
-FORBIDDEN = {"fastapi", "starlette", "sqlalchemy", "alembic", "api", "models", "services"}
+LAYERS = ("planner", "models", "services", "api", "web")
+FRAMEWORKS = ("fastapi", "starlette", "sqlalchemy", "alembic", "pydantic", "uvicorn", "jinja2")
+# What each layer may not import (docs/architecture.md): imports point down only, and the
+# two edges (api, web) never import each other nor reach past the services into the tables.
+EDGE_FORBIDDEN = (
+    "app",
+    "cli",
+    "sqlalchemy",
+    "models.tables",
+    "models.repositories",
+    "models.calendar",
+    "models.db",
+)
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "planner": ("models", "services", "api", "web", "app", "cli", *FRAMEWORKS),
+    "models": ("services", "api", "web", "app", "cli", "fastapi", "starlette", "pydantic"),
+    "services": ("api", "web", "app", "cli", "fastapi", "starlette"),
+    "api": ("web", *EDGE_FORBIDDEN),
+    "web": ("api", *EDGE_FORBIDDEN),
+}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -28,25 +46,64 @@ def imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
-def test_the_domain_imports_no_web_or_database_framework() -> None:
-    files = sorted((ROOT / "planner").rglob("*.py"))
-    assert len(files) >= 7, "the walk found the domain's modules"
-    offending = {
+def breaks(name: str, forbidden: tuple[str, ...]) -> bool:
+    return any(name == f or name.startswith(f + ".") for f in forbidden)
+
+
+def offending_imports(layer: str) -> list[str]:
+    files = sorted((ROOT / layer).rglob("*.py"))
+    assert files, f"the walk found {layer}/'s modules"
+    return sorted(
         f"{path.relative_to(ROOT)}: {name}"
         for path in files
         for name in imported_modules(path)
-        if name.split(".")[0] in FORBIDDEN
-    }
-    assert not offending, "planner/ must stay pure:\n" + "\n".join(sorted(offending))
+        if breaks(name, FORBIDDEN[layer])
+    )
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_imports_point_down_only(layer: str) -> None:
+    offending = offending_imports(layer)
+    assert not offending, f"{layer}/ imports what it must not:\n" + "\n".join(offending)
+
+
+def test_the_domain_imports_no_web_or_database_framework() -> None:
+    assert len(list((ROOT / "planner").rglob("*.py"))) >= 7
+    assert offending_imports("planner") == []
+
+
+@pytest.mark.parametrize(
+    ("layer", "source", "caught"),
+    [
+        ("planner", "def f():\n    from sqlalchemy.orm import Session\n", True),
+        ("models", "import services.booking\n", True),
+        ("services", "from api.schemas import sessions\n", True),
+        ("services", "from fastapi import Request\n", True),
+        ("api", "from web import render\n", True),
+        ("web", "from api.deps import get_uow\n", True),
+        ("web", "from models import tables\n", True),
+        ("web", "from models.uow import UnitOfWork\n", False),
+        ("api", "from services import booking\n", False),
+    ],
+)
+def test_a_forbidden_import_added_back_is_caught(
+    tmp_path: Path, layer: str, source: str, caught: bool
+) -> None:
+    """The guard itself: each forbidden direction, written into a module, is found."""
+    sample = tmp_path / "sample.py"
+    sample.write_text(source)
+    found = [name for name in imported_modules(sample) if breaks(name, FORBIDDEN[layer])]
+    assert bool(found) is caught, (layer, source, found)
 
 
 def test_the_import_walk_sees_imports_inside_functions(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from sqlalchemy.orm import Session\n    import fastapi\n")
-    assert imported_modules(sample) == {"sqlalchemy.orm", "fastapi"}
+    assert {"sqlalchemy.orm", "fastapi"} <= imported_modules(sample)
 
 
 def test_migrations_and_models_agree(database_url: str) -> None:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from api.settings import Settings
+from services.settings import Settings
 from tests import access_fixtures
 from tests.problems import assert_problem
 from tests.support import ADMIN, FakeClock

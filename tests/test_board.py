@@ -207,7 +207,7 @@ def test_without_a_therapist_the_least_loaded_then_lowest_id() -> None:
     loaded = [session(10, "08:00", therapist_id=1), session(11, "16:00", therapist_id=3)]
     assert board(*ts, occupations=loaded).check(REHAB, at("11:10")).therapist_id == 4
     error = refusal(board(therapist(2, ("speech",))), REHAB, at("11:10"))
-    assert error.code == "no_therapist_free" and "discipline_mismatch" in error.detail
+    assert error.code == "no_therapist_free" and "practises physio" in error.detail
 
 
 def test_rooms_in_id_order_and_none_without_a_kind() -> None:

@@ -52,7 +52,7 @@ def test_outside_window_and_its_override(clinic: Clinic) -> None:
     api, inf = clinic.api, clinic.infusion
     for start in ("10:35", "11:45", "16:00"):  # opens too early, ends too late, far off
         body = problem(post_session(api, inf["id"], f"{DAY}T{start}"), 422, "outside_window")
-        assert "peak" in body["detail"]
+        assert "Peak neuroplasticity window" in body["detail"]
     assert api.ok("GET", "/api/sessions") == []
     created = book(api, inf["id"], f"{DAY}T16:00", override_reason="patient arrives late")
     assert created["outside_window"] is True

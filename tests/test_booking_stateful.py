@@ -29,11 +29,11 @@ from hypothesis.stateful import (
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from api.settings import Settings
 from app import create_app
 from models.db import sqlite_url_for
 from models.tables import TherapySession
 from planner.sessions import ALLOWED
+from services.settings import Settings
 from tests.support import ADMIN, ADMIN_TOKEN, Api, FakeClock
 
 DAY = "2026-03-10"
@@ -225,13 +225,23 @@ class BookingMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.model))
     @rule(data=st.data(), status=st.sampled_from(["checked_in", "completed", "no_show"]))
     def change_status(self, data: st.DataObject, status: str) -> None:
+        """At the session's start (allowed) or well before it (too early), then back."""
         sid = data.draw(st.sampled_from(sorted(self.model)))
-        response = self.api.post(f"/api/sessions/{sid}/status", {"status": status})
-        if status in ALLOWED[self.model[sid].status]:
+        early = data.draw(st.booleans())
+        start = self.model[sid].start
+        before = self.clock.now
+        self.clock.now = start - timedelta(minutes=45) if early else start + timedelta(seconds=17)
+        try:
+            response = self.api.post(f"/api/sessions/{sid}/status", {"status": status})
+        finally:
+            self.clock.now = before
+        if status not in ALLOWED[self.model[sid].status]:
+            self._check_refusal(response, {"invalid_transition"})
+        elif early:
+            self._check_refusal(response, {"too_early"})
+        else:
             assert response.status_code == 200, response.text
             self.model[sid].status = status
-        else:
-            self._check_refusal(response, {"invalid_transition"})
 
     # -- invariants ------------------------------------------------------------------------
     @invariant()

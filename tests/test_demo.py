@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.settings import Settings
 from models.tables import Infusion, Patient, Room, SessionType, Therapist, TherapySession, User
 from services.demo import load_demo
+from services.settings import Settings
 from tests.support import FakeClock
 
 TABLES = (Therapist, Room, SessionType, Patient, User, Infusion, TherapySession)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 from tests import booking_fixtures
 from tests.booking_fixtures import Clinic
 from tests.booking_helpers import DAY, book, local, new_infusion, post_session, problem, sessions
-from tests.support import ADMIN, Api
+from tests.support import ADMIN, Api, FakeClock
 
 clinic = booking_fixtures.clinic
 
@@ -113,9 +113,10 @@ def test_move_keeps_the_id_and_applies_the_rules(clinic: Clinic) -> None:
     assert len(sessions(api)) == 2
 
 
-def test_only_booked_sessions_move(clinic: Clinic) -> None:
+def test_only_booked_sessions_move(clinic: Clinic, clock: FakeClock) -> None:
     api = clinic.api
     checked = book(api, clinic.infusion["id"], f"{DAY}T10:40")
+    clock.set_local(f"{DAY}T10:35")  # check-in opens 30 minutes before the start
     assert _status(api, checked["id"], "checked_in").status_code == 200
     problem(_patch(api, checked["id"], {"start": f"{DAY}T11:00"}), 409, "invalid_transition")
     quinn = new_infusion(api, "Quinn")
@@ -149,7 +150,7 @@ def test_cancel_frees_the_time(clinic: Clinic) -> None:
     problem(api.post("/api/sessions/9999/cancel", {}), 404, "not_found")
 
 
-def test_status_transitions(clinic: Clinic) -> None:
+def test_status_transitions(clinic: Clinic, clock: FakeClock) -> None:
     api = clinic.api
     names = iter(f"P{i}" for i in range(10))
 
@@ -161,17 +162,14 @@ def test_status_transitions(clinic: Clinic) -> None:
     def to(sid: int, status: str) -> Any:
         return _status(api, sid, status)
 
-    done = fresh()
+    done, missed, cancelled, checked, booked = (fresh() for _ in range(5))
+    clock.set_local(f"{DAY}T10:41")  # every session (10:40) has begun
     assert to(done, "checked_in").json()["status"] == "checked_in"
     assert to(done, "completed").json()["status"] == "completed"
     assert api.ok("GET", f"/api/sessions/{done}")["status"] == "completed"
-    missed = fresh()
     assert to(missed, "no_show").json()["status"] == "no_show"
-    cancelled = fresh()
     api.ok("POST", f"/api/sessions/{cancelled}/cancel", {"reason": "x"})
-    checked = fresh()
     to(checked, "checked_in")
-    booked = fresh()
     for sid, status in [
         (done, "checked_in"),
         (done, "no_show"),
@@ -194,7 +192,7 @@ def test_status_transitions(clinic: Clinic) -> None:
     problem(to(9999, "checked_in"), 404, "not_found")
 
 
-def test_a_therapist_sees_and_changes_only_its_own(clinic: Clinic) -> None:
+def test_a_therapist_sees_and_changes_only_its_own(clinic: Clinic, clock: FakeClock) -> None:
     api, dana = clinic.api, clinic.therapist
     fay = api.therapist("Fay", ("physio",))
     own = book(api, clinic.infusion["id"], f"{DAY}T10:40", therapist_id=dana["id"])
@@ -208,6 +206,7 @@ def test_a_therapist_sees_and_changes_only_its_own(clinic: Clinic) -> None:
     assert api.get(f"/api/sessions/{own['id']}", headers=token).status_code == 200
     problem(api.get(f"/api/sessions/{theirs['id']}", headers=token), 404, "not_found")
 
+    clock.set_local(f"{DAY}T10:41")
     problem(_status(api, theirs["id"], "checked_in", token), 404, "not_found")
     assert api.ok("GET", f"/api/sessions/{theirs['id']}")["status"] == "booked"
     checked = _status(api, own["id"], "checked_in", token)
@@ -228,7 +227,7 @@ def _spans(items: list[dict[str, str]]) -> list[tuple[str, str]]:
     return [(i["start"], i["end"]) for i in items]
 
 
-def test_day_view(clinic: Clinic) -> None:
+def test_day_view(clinic: Clinic, clock: FakeClock) -> None:
     api, dana = clinic.api, clinic.therapist
     api.ok(
         "POST",
@@ -240,11 +239,12 @@ def test_day_view(clinic: Clinic) -> None:
     q = book(api, new_infusion(api, "Q", f"{DAY}T09:00")["id"], f"{DAY}T13:10")
     api.ok("POST", f"/api/sessions/{q['id']}/cancel", {"reason": "ill"})
     r = book(api, new_infusion(api, "R", f"{DAY}T09:00")["id"], f"{DAY}T13:40")
-    _status(api, r["id"], "checked_in")
     # another therapist's session and another day's do not show
     fay = api.therapist("Fay", ("physio",))
     book(api, new_infusion(api, "S")["id"], f"{DAY}T10:40", therapist_id=fay["id"])
     book(api, new_infusion(api, "T", "2026-03-11T07:00")["id"], "2026-03-11T10:40")
+    clock.set_local(f"{DAY}T13:35")
+    assert _status(api, r["id"], "checked_in").status_code == 200
 
     day = api.ok("GET", f"/api/therapists/{dana['id']}/day?date={DAY}")
     assert day["date"] == DAY and day["timezone"] == "America/New_York"

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.support import EVERY_DAY, Api, counted
+from tests.support import EVERY_DAY, Api, FakeClock, counted
 from tests.web_support import csrf_of, log_in
 
 DAY = "2026-03-02"
@@ -149,7 +149,9 @@ def test_a_refused_booking_shows_its_message(client: TestClient, api: Api) -> No
     assert "Traceback" not in answer.text
 
 
-def test_booking_the_top_slot_then_the_therapist_completes_it(client: TestClient, api: Api) -> None:
+def test_booking_the_top_slot_then_the_therapist_completes_it(
+    client: TestClient, api: Api, clock: FakeClock
+) -> None:
     made = clinic(api)
     log_in(client, "sam", "sam-secret-1")
     path = f"/infusions/{made['infusion']['id']}"
@@ -165,6 +167,7 @@ def test_booking_the_top_slot_then_the_therapist_completes_it(client: TestClient
     assert "Booked physical rehabilitation 12:10–13:10." in booked.text
     assert "Robin Test" in client.get(f"/board?date={DAY}").text
     session_id = int(booked.history[0].headers["location"].rsplit("#session-", 1)[1])
+    clock.set_local(f"{DAY}T12:15")  # the session is under way (a login lasts 12 hours)
     log_in(client, "dana", "dana-secret-1")
     day = client.get(f"/my-day?date={DAY}")
     assert "Robin Test" in day.text and "12:10–13:10" in day.text

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from web.auth import PageRedirect, PageRefused
+from web.access import PageRedirect, PageRefused
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("planner.web")
@@ -29,18 +29,10 @@ it has been logged. Reload the page to see the current state.</p></div>
 
 
 def install(app: FastAPI) -> None:
-    from web import (
-        routes_audit,
-        routes_auth,
-        routes_board,
-        routes_day,
-        routes_infusion,
-        routes_settings,
-    )
+    from web.pages import audit, board, day, infusion, login, settings
     from web.render import error_page
 
-    pages = (routes_auth, routes_board, routes_infusion, routes_day, routes_settings, routes_audit)
-    for module in pages:
+    for module in (login, board, infusion, day, settings, audit):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

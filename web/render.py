@@ -12,52 +12,58 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 
-from planner.errors import PlannerError, ValidationFailed
-from web import auth
+from planner.durations import format_duration
+from planner.errors import Code, PlannerError
+from planner.wording import words
+from web import access
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 FLASH_COOKIE = "planner_flash"
 
 CODE_HINTS = {
-    "outside_window": "Pick a time inside the window, or give a reason to book outside it.",
-    "therapist_busy": "Choose another time or another therapist.",
-    "therapist_unavailable": "The therapist is not working then; check working hours.",
-    "no_therapist_free": "Nobody with that discipline is free then; try another time.",
-    "room_unavailable": "No room of the needed kind is free then.",
-    "patient_busy": "The patient is in another session or infusion then.",
-    "in_the_past": "That time has already passed.",
+    Code.outside_window: "Pick a time inside the window, or give a reason to book outside it.",
+    Code.therapist_busy: "Choose another time or another therapist.",
+    Code.therapist_unavailable: "The therapist is not working then; check working hours.",
+    Code.no_therapist_free: "Nobody with that discipline is free then; try another time.",
+    Code.room_unavailable: "No room of the needed kind is free then.",
+    Code.patient_busy: "The patient is in another session or infusion then.",
+    Code.in_the_past: "That time has already passed.",
+    Code.too_early: "Wait until the session is due.",
 }
 
 
-def hm(value: str | datetime | None) -> str:
-    """A clinic-offset datetime (as the services answer it) shown as HH:MM."""
-    if value is None:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.strftime("%H:%M")
+def hm(value: datetime | None) -> str:
+    """A datetime on the clinic's clock (the read models are) shown as HH:MM."""
+    return "" if value is None else value.strftime("%H:%M")
 
 
-def day_label(value: str | date | datetime) -> str:
-    """``Tue 10 Mar 2026`` for a date or a datetime (ISO text or value)."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.strftime("%a %d %b %Y")
+def day_label(value: date | datetime) -> str:
+    """``Tue 10 Mar 2026``."""
+    return value.strftime("%a %d %b %Y")
 
 
-def short_day(value: str) -> str:
-    return datetime.fromisoformat(value).strftime("%a %d %b")
+def short_day(value: date | datetime) -> str:
+    return value.strftime("%a %d %b")
 
 
-def words(key: str | None) -> str:
-    return (key or "").replace("_", " ")
+def wall_input(value: datetime | None) -> str:
+    """The value of a ``datetime-local`` input (``2026-03-10T09:00``)."""
+    return "" if value is None else value.strftime("%Y-%m-%dT%H:%M")
 
 
+def iso_day(value: date | datetime) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+templates.env.filters["duration"] = format_duration
 templates.env.filters["hm"] = hm
 templates.env.filters["day_label"] = day_label
 templates.env.filters["short_day"] = short_day
-templates.env.filters["words"] = words
+templates.env.filters["words"] = lambda key: words(key or "")
+templates.env.filters["wall_input"] = wall_input
+templates.env.filters["iso_day"] = iso_day
 
 
 def _read_flash(request: Request) -> dict[str, str] | None:
@@ -81,8 +87,8 @@ def render(
     values = {
         "request": request,
         "actor": actor,
-        "csrf": auth.csrf_value(request),
-        "csrf_field": auth.CSRF_FIELD,
+        "csrf": access.csrf_value(request),
+        "csrf_field": access.CSRF_FIELD,
         "flash": flash,
         "path": request.url.path,
         **(context or {}),
@@ -93,7 +99,7 @@ def render(
     response.headers["Referrer-Policy"] = "same-origin"
     if flash is not None:
         response.delete_cookie(FLASH_COOKIE, path="/")
-    auth.remember_login_csrf(request, response)
+    access.remember_login_csrf(request, response)
     return response
 
 
@@ -107,23 +113,21 @@ def redirect(url: str, kind: str | None = None, text: str = "", **extra: str) ->
     return response
 
 
-def as_refusal(error: PlannerError | ValidationError) -> PlannerError:
-    """A request body the form built that pydantic refused, as the API would word it."""
-    if isinstance(error, PlannerError):
-        return error
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ()))
-        parts.append(f"{where.replace('_', ' ')}: {item.get('msg', 'invalid')}")
-    return ValidationFailed("; ".join(parts) or "invalid value")
-
-
-def refused(url: str, failure: PlannerError | ValidationError, what: str = "") -> Response:
-    """A refusal from the services, shown readably on the next page (never a traceback)."""
-    error = as_refusal(failure)
+def message(error: PlannerError, what: str = "") -> dict[str, str]:
+    """A refusal as the pages show it: what was refused, why, a hint, and the code."""
     text = f"{what}: {error.detail}" if what else error.detail
-    hint = CODE_HINTS.get(error.code, "")
-    return redirect(url, "error", text, code=error.code, hint=hint)
+    return {
+        "kind": "error",
+        "text": text,
+        "code": error.code.value,
+        "hint": CODE_HINTS.get(error.code, ""),
+    }
+
+
+def refused(url: str, error: PlannerError, what: str = "") -> Response:
+    """A refusal shown readably on the next page (never a traceback)."""
+    shown = message(error, what)
+    return redirect(url, "error", shown["text"], code=shown["code"], hint=shown["hint"])
 
 
 def here(path: str, **params: str | int | None) -> str:

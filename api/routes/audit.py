@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Admin, PageDep, UoW, paginate
 from api.schemas.audit import AuditPublic
+from api.schemas.base import maybe_when
 from services.audit import list_audit
+from services.commands import AuditQuery
 
 router = APIRouter(prefix="/api", tags=["audit"])
 
@@ -25,5 +27,6 @@ def get_audit(
     by: Annotated[str | None, Query(alias="actor", description="username or user id")] = None,
 ) -> list[AuditPublic]:
     """Who did what, when, to what: before and after, oldest first."""
-    entries = list_audit(uow, page, since=since, entity=entity, actor=by)
+    query = AuditQuery(since=maybe_when(since, "since"), entity=entity, actor=by)
+    entries = [AuditPublic.of(e) for e in list_audit(uow, page, query)]
     return paginate(request, response, entries, page)

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import Admin, AnyUser, ClockDep, UoW
+from api.schemas.base import when
 from api.schemas.clinic import ClinicBody, ClinicPublic, ProtocolBody, ProtocolPublic, WindowsPublic
-from services import clinic as clinic_service
+from services import clinic
 
 router = APIRouter(prefix="/api")
 
@@ -20,22 +21,22 @@ def health() -> dict[str, str]:
 
 @router.get("/clinic", tags=["clinic"])
 def get_clinic(actor: AnyUser, uow: UoW) -> ClinicPublic:
-    return clinic_service.get_clinic(uow)
+    return ClinicPublic.of(clinic.get_clinic(uow))
 
 
 @router.put("/clinic", tags=["clinic"])
 def put_clinic(body: ClinicBody, actor: Admin, uow: UoW) -> ClinicPublic:
-    return clinic_service.put_clinic(uow, body)
+    return ClinicPublic.of(clinic.put_clinic(uow, body.command()))
 
 
 @router.get("/protocol", tags=["protocol"])
 def get_protocol(actor: AnyUser, uow: UoW) -> ProtocolPublic:
-    return clinic_service.get_protocol(uow)
+    return ProtocolPublic.of(clinic.get_protocol(uow))
 
 
 @router.put("/protocol", tags=["protocol"])
 def put_protocol(body: ProtocolBody, actor: Admin, uow: UoW, clock: ClockDep) -> ProtocolPublic:
-    return clinic_service.put_protocol(uow, body, clock)
+    return ProtocolPublic.of(clinic.put_protocol(uow, body.command(), clock))
 
 
 @router.get("/windows", tags=["protocol"])
@@ -46,4 +47,4 @@ def get_windows(
     duration_minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 40,
 ) -> WindowsPublic:
     """The windows for an infusion at ``start`` (nothing is stored)."""
-    return clinic_service.preview_windows(uow, start, duration_minutes)
+    return WindowsPublic.of(clinic.preview_windows(uow, when(start, "start"), duration_minutes))

@@ -1,4 +1,4 @@
-"""Infusions: record, read, list by day, cancel."""
+"""Infusions: record, read, list by day, move (re-plan), cancel, plan, follow-ups; the day."""
 
 from __future__ import annotations
 
@@ -7,18 +7,23 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.deps import ClockDep, PageDep, Scheduler, UoW, paginate
-from api.schemas.infusions import CancelBody, InfusionCreate, InfusionPublic
+from api.schemas.base import day
+from api.schemas.infusions import (
+    CancelBody,
+    InfusionCreate,
+    InfusionPatch,
+    InfusionPublic,
+    InfusionReplanned,
+)
 from api.schemas.planning import (
     DayPlanPublic,
     DayPlanRequest,
     FollowUpRequest,
     FollowUpsPublic,
-    InfusionPatch,
-    InfusionReplanned,
     PlanPublic,
     PlanRequest,
 )
-from services import day_plan, follow_ups, infusions, planning, replan
+from services import care_plans, day_plan, follow_ups, infusions, replan
 
 router = APIRouter(prefix="/api", tags=["infusions"])
 
@@ -28,7 +33,7 @@ def post_infusion(
     body: InfusionCreate, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> InfusionPublic:
     """Record an infusion; with ``auto_book`` its care plan is booked in the same transaction."""
-    return planning.create_infusion_planned(uow, body, clock)
+    return InfusionPublic.of(care_plans.record_and_plan(uow, body.command(), clock))
 
 
 @router.get("/infusions")
@@ -40,12 +45,14 @@ def list_infusions(
     response: Response,
     date: Annotated[str | None, Query(description="the clinic's local date, YYYY-MM-DD")] = None,
 ) -> list[InfusionPublic]:
-    return paginate(request, response, infusions.list_infusions(uow, date, page), page)
+    on = day(date) if date is not None else None
+    found = [InfusionPublic.of(i) for i in infusions.list_infusions(uow, on, page)]
+    return paginate(request, response, found, page)
 
 
 @router.get("/infusions/{infusion_id}")
 def get_infusion(infusion_id: int, actor: Scheduler, uow: UoW) -> InfusionPublic:
-    return infusions.get_infusion(uow, infusion_id)
+    return InfusionPublic.of(infusions.get_infusion(uow, infusion_id))
 
 
 @router.post("/infusions/{infusion_id}/cancel")
@@ -56,7 +63,8 @@ def cancel_infusion(
     clock: ClockDep,
     body: Annotated[CancelBody | None, Body()] = None,
 ) -> InfusionPublic:
-    return infusions.cancel_infusion(uow, infusion_id, body, clock)
+    reason = body.reason if body else None
+    return InfusionPublic.of(infusions.cancel_infusion(uow, infusion_id, reason, clock))
 
 
 @router.patch("/infusions/{infusion_id}", response_model_by_alias=True)
@@ -64,7 +72,8 @@ def patch_infusion(
     infusion_id: int, body: InfusionPatch, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> InfusionReplanned:
     """Move the infusion (it started late); its sessions are re-planned in one transaction."""
-    return replan.replan_infusion(uow, infusion_id, body, clock)
+    moved = replan.move_infusion(uow, infusion_id, body.command(), clock)
+    return InfusionReplanned.replanned(moved)
 
 
 @router.post("/infusions/{infusion_id}/plan")
@@ -72,7 +81,7 @@ def plan_infusion(
     infusion_id: int, body: PlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> PlanPublic:
     """Choose slots for the session types jointly; ``commit`` books them all or none."""
-    return planning.plan_for_infusion(uow, infusion_id, body, clock)
+    return PlanPublic.of(care_plans.plan_care_plan(uow, infusion_id, body.command(), clock))
 
 
 @router.post("/infusions/{infusion_id}/follow-ups")
@@ -80,12 +89,13 @@ def post_follow_ups(
     infusion_id: int, body: FollowUpRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> FollowUpsPublic:
     """Book a series from an RRULE in the clinic's wall time; each occurrence is reported."""
-    return follow_ups.book_follow_ups(uow, infusion_id, body, clock)
+    booked = follow_ups.book_follow_ups(uow, infusion_id, body.command(), clock)
+    return FollowUpsPublic.of(booked)
 
 
 @router.post("/plan/day", tags=["planning"])
 def post_plan_day(
     body: DayPlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> DayPlanPublic:
-    """Plan every care plan of the day's infusions at once (SPEC §6)."""
-    return day_plan.plan_day(uow, body, clock)
+    """Plan every care plan of the day's infusions at once."""
+    return DayPlanPublic.of(day_plan.plan_day(uow, body.command(), clock))

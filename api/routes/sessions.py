@@ -9,16 +9,19 @@ from fastapi.responses import JSONResponse
 
 from api.deps import AnyUser, ClockDep, PageDep, Scheduler, UoW, paginate
 from api.idempotency import idempotent
-from api.schemas.infusions import SessionPublic
+from api.schemas.base import day
 from api.schemas.sessions import (
     DayPublic,
     SessionCancel,
     SessionCreate,
     SessionMove,
+    SessionPublic,
     SlotPublic,
     StatusChange,
 )
-from services import booking, schedule
+from models.uow import UnitOfWork
+from services import booking, sessions, therapists
+from services.views import SessionView
 
 router = APIRouter(prefix="/api", tags=["sessions"])
 
@@ -34,7 +37,8 @@ def get_slots(
     therapist_id: int | None = None,
 ) -> list[SlotPublic]:
     """Free, bookable slots in the session type's window, best first."""
-    return booking.slots_for(uow, infusion_id, session_type, limit, therapist_id, clock)
+    found = booking.slots_for(uow, infusion_id, session_type, limit, therapist_id, clock)
+    return [SlotPublic.of(slot) for slot in found]
 
 
 @router.post("/sessions", status_code=201, response_model=SessionPublic)
@@ -47,11 +51,14 @@ def post_session(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Book a session; with no therapist the best free one is chosen."""
+    wanted = body.command()
 
-    def book() -> SessionPublic:
-        return booking.book_session(uow, body, clock)
+    def book(inside: UnitOfWork) -> SessionView:
+        return booking.book_in(inside, wanted, clock)
 
-    return idempotent(request, actor, idempotency_key, body, book, status=201)
+    return idempotent(
+        request, actor, idempotency_key, body, uow, clock, book, SessionPublic.of, status=201
+    )
 
 
 @router.get("/sessions")
@@ -65,22 +72,27 @@ def list_sessions(
     therapist_id: int | None = None,
     patient_id: int | None = None,
 ) -> list[SessionPublic]:
-    found = schedule.list_sessions(
-        uow, actor, page, date_text=date, therapist_id=therapist_id, patient_id=patient_id
+    found = sessions.list_sessions(
+        uow,
+        actor,
+        page,
+        day=day(date) if date is not None else None,
+        therapist_id=therapist_id,
+        patient_id=patient_id,
     )
-    return paginate(request, response, found, page)
+    return paginate(request, response, [SessionPublic.of(s) for s in found], page)
 
 
 @router.get("/sessions/{session_id}")
 def get_session(session_id: int, actor: AnyUser, uow: UoW) -> SessionPublic:
-    return schedule.get_session(uow, session_id, actor)
+    return SessionPublic.of(sessions.get_session(uow, session_id, actor))
 
 
 @router.patch("/sessions/{session_id}")
 def patch_session(
     session_id: int, body: SessionMove, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> SessionPublic:
-    return booking.move_session(uow, session_id, body, clock)
+    return SessionPublic.of(booking.move_session(uow, session_id, body.command(), clock))
 
 
 @router.post("/sessions/{session_id}/cancel")
@@ -91,14 +103,23 @@ def cancel_session(
     clock: ClockDep,
     body: Annotated[SessionCancel | None, Body()] = None,
 ) -> SessionPublic:
-    return booking.cancel_session(uow, session_id, body, clock)
+    reason = body.reason if body else None
+    return SessionPublic.of(booking.cancel_session(uow, session_id, reason, clock))
 
 
 @router.post("/sessions/{session_id}/status")
 def post_status(
     session_id: int, body: StatusChange, actor: AnyUser, uow: UoW, clock: ClockDep
 ) -> SessionPublic:
-    return booking.change_status(uow, session_id, body, actor, clock)
+    """Check in (from 30 minutes before the start), complete or mark no-show (once started)."""
+    changed = booking.change_status(uow, session_id, body.command(), actor, clock)
+    return SessionPublic.of(changed)
+
+
+@router.post("/sessions/{session_id}/status/undo")
+def undo_status(session_id: int, actor: AnyUser, uow: UoW, clock: ClockDep) -> SessionPublic:
+    """Undo the last status change, within 10 minutes of it (a mis-tap)."""
+    return SessionPublic.of(booking.undo_status(uow, session_id, actor, clock))
 
 
 @router.get("/therapists/{therapist_id}/day", tags=["therapists"])
@@ -108,4 +129,4 @@ def get_day(
     uow: UoW,
     date: Annotated[str, Query(description="the clinic's local date, YYYY-MM-DD")],
 ) -> DayPublic:
-    return schedule.therapist_day(uow, therapist_id, date, actor)
+    return DayPublic.of(therapists.therapist_day(uow, therapist_id, day(date), actor))

@@ -8,32 +8,37 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from api.deps import Admin, AnyUser, ClockDep, PageDep, UoW, bearer, paginate
+from api.deps import (
+    Admin,
+    AnyUser,
+    ClockDep,
+    PageDep,
+    SettingsDep,
+    UoW,
+    bearer,
+    client_address,
+    paginate,
+)
 from api.schemas.people import LoginBody, LoginPublic, UserCreate, UserPatch, UserPublic
-from services import auth
-from services.users import create_user
+from services import users
 
 router = APIRouter(prefix="/api", tags=["users"])
 
 
-def login_policy(request: Request) -> auth.LoginPolicy:
-    settings = request.app.state.settings
-    return auth.LoginPolicy(
-        max_failures=settings.login_max_failures,
-        window=timedelta(minutes=settings.login_window_minutes),
-        slowdown_seconds=settings.login_slowdown_seconds,
-        token_ttl=timedelta(hours=settings.login_token_ttl_hours),
-    )
-
-
 @router.post("/login")
-def post_login(body: LoginBody, uow: UoW, clock: ClockDep, request: Request) -> LoginPublic:
+def post_login(
+    body: LoginBody, uow: UoW, clock: ClockDep, request: Request, settings: SettingsDep
+) -> LoginPublic:
     """A bearer token for a username and password; repeated failures are slowed, then 429."""
-    address = request.client.host if request.client else "unknown"
-    result = auth.login(uow, body.username, body.password, address, clock, login_policy(request))
-    return LoginPublic(
-        token=result.token, expires_at=result.expires_at.isoformat(), role=result.role
+    result = users.login(
+        uow,
+        body.username,
+        body.password,
+        client_address(request),
+        clock,
+        users.login_policy(settings),
     )
+    return LoginPublic.of(result)
 
 
 @router.post("/logout", status_code=200)
@@ -44,33 +49,34 @@ def post_logout(
 ) -> dict[str, str]:
     """Revoke the token this request carries."""
     if credentials is not None:
-        auth.logout(uow, credentials.credentials, actor.user_id)
+        users.logout(uow, credentials.credentials, actor.user_id)
     return {"status": "logged out"}
 
 
 @router.post("/users", status_code=201)
 def post_user(
-    body: UserCreate, actor: Admin, uow: UoW, clock: ClockDep, request: Request
+    body: UserCreate, actor: Admin, uow: UoW, clock: ClockDep, settings: SettingsDep
 ) -> UserPublic:
     """Create a user; the answer shows its token once (it is stored only as a hash)."""
-    ttl = timedelta(hours=request.app.state.settings.token_ttl_hours)
-    return create_user(uow, body, clock, ttl)
+    ttl = timedelta(hours=settings.token_ttl_hours)
+    return UserPublic.created(users.create_user(uow, body.command(), clock, ttl))
 
 
 @router.get("/users")
 def list_users(
     actor: Admin, uow: UoW, page: PageDep, request: Request, response: Response
 ) -> list[UserPublic]:
-    return paginate(request, response, auth.list_users(uow, page), page)
+    found = [UserPublic.of(u) for u in users.list_users(uow, page)]
+    return paginate(request, response, found, page)
 
 
 @router.patch("/users/{user_id}")
 def patch_user(user_id: int, body: UserPatch, actor: Admin, uow: UoW) -> UserPublic:
-    """Disable or enable a user, or set a new password."""
-    return auth.patch_user(uow, user_id, body)
+    """Disable or enable a user, or set a new password (nobody disables their own login)."""
+    return UserPublic.of(users.change_user(uow, user_id, body.command(), actor))
 
 
 @router.delete("/users/{user_id}/tokens")
 def delete_tokens(user_id: int, actor: Admin, uow: UoW) -> dict[str, int]:
     """Revoke every token of the user, at once."""
-    return {"revoked": auth.revoke_tokens(uow, user_id)}
+    return {"revoked": users.revoke_tokens(uow, user_id)}

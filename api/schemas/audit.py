@@ -1,8 +1,11 @@
+"""Audit entries as the API answers them."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from api.schemas.base import Public
+from api.schemas.base import Public, rfc3339
+from services.views import AuditView
 
 
 class AuditPublic(Public):
@@ -21,3 +24,23 @@ class AuditPublic(Public):
     outcome: str
     request_id: str | None
     client_address: str | None
+
+    @classmethod
+    def of(cls, view: AuditView) -> AuditPublic:
+        return cls(
+            id=view.id,
+            at=rfc3339(view.at),
+            actor_id=view.actor_id,
+            actor=view.actor,
+            role=view.role,
+            action=view.action,
+            entity=view.entity,
+            entity_id=view.entity_id,
+            patient_id=view.patient_id,
+            before=view.before,
+            after=view.after,
+            related=view.related,
+            outcome=view.outcome,
+            request_id=view.request_id,
+            client_address=view.client_address,
+        )

@@ -1,29 +1,53 @@
+"""The clinic, its window protocol, and the windows of an infusion time."""
+
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.base import Key, Name, Public, Request
+from api.schemas.base import Key, Name, Public, RequestBody, maybe_rfc3339, rfc3339
+from planner.durations import format_duration, parse_duration
+from planner.protocol import Protocol, Window, WindowSpec
+from services import limits
+from services.commands import ClinicSettings, NewProtocol
+from services.views import ClinicView, WindowsPreview
 
 
-class ClinicBody(Request):
+class ClinicBody(RequestBody):
     name: Name
-    timezone: str = Field(min_length=1, max_length=64)
+    timezone: str = Field(min_length=1, max_length=limits.TIMEZONE_MAX)
+
+    def command(self) -> ClinicSettings:
+        return ClinicSettings(self.name, self.timezone)
 
 
 class ClinicPublic(Public):
     name: str
     timezone: str
 
+    @classmethod
+    def of(cls, view: ClinicView) -> ClinicPublic:
+        return cls(name=view.name, timezone=view.timezone)
 
-class WindowSpecIn(Request):
+
+class WindowSpecIn(RequestBody):
     key: Key
     label: Name
-    implication: str = Field(default="", max_length=500)
+    implication: str = Field(default="", max_length=limits.REASON_MAX)
     start_offset: str = Field(examples=["PT2H"])
     end_offset: str = Field(examples=["PT4H"])
     target_offset: str | None = Field(default=None, examples=["PT3H"])
+
+    def spec(self) -> WindowSpec:
+        return WindowSpec(
+            key=self.key,
+            label=self.label,
+            implication=self.implication,
+            start_offset=parse_duration(self.start_offset),
+            end_offset=parse_duration(self.end_offset),
+            target_offset=parse_duration(self.target_offset) if self.target_offset else None,
+        )
 
 
 class WindowSpecPublic(Public):
@@ -34,16 +58,38 @@ class WindowSpecPublic(Public):
     end_offset: str
     target_offset: str | None
 
+    @classmethod
+    def of(cls, spec: WindowSpec) -> WindowSpecPublic:
+        return cls(
+            key=spec.key,
+            label=spec.label,
+            implication=spec.implication,
+            start_offset=format_duration(spec.start_offset),
+            end_offset=format_duration(spec.end_offset),
+            target_offset=format_duration(spec.target_offset) if spec.target_offset else None,
+        )
 
-class ProtocolBody(Request):
+
+class ProtocolBody(RequestBody):
     anchor: Literal["end", "start"] = "end"
-    windows: list[WindowSpecIn] = Field(min_length=1, max_length=50)
+    windows: list[WindowSpecIn] = Field(min_length=1, max_length=limits.WINDOWS_MAX)
+
+    def command(self) -> NewProtocol:
+        return NewProtocol(anchor=self.anchor, windows=tuple(w.spec() for w in self.windows))
 
 
 class ProtocolPublic(Public):
     version: int
     anchor: str
     windows: list[WindowSpecPublic]
+
+    @classmethod
+    def of(cls, protocol: Protocol) -> ProtocolPublic:
+        return cls(
+            version=protocol.version,
+            anchor=protocol.anchor,
+            windows=[WindowSpecPublic.of(w) for w in protocol.windows],
+        )
 
 
 class WindowPublic(Public):
@@ -54,8 +100,27 @@ class WindowPublic(Public):
     end: str
     target: str | None
 
+    @classmethod
+    def of(cls, window: Window) -> WindowPublic:
+        return cls(
+            key=window.key,
+            label=window.label,
+            implication=window.implication,
+            start=rfc3339(window.start),
+            end=rfc3339(window.end),
+            target=maybe_rfc3339(window.target),
+        )
+
 
 class WindowsPublic(Public):
     anchor_time: str
     protocol_version: int
     windows: list[WindowPublic]
+
+    @classmethod
+    def of(cls, preview: WindowsPreview) -> WindowsPublic:
+        return cls(
+            anchor_time=rfc3339(preview.anchor_time),
+            protocol_version=preview.protocol_version,
+            windows=[WindowPublic.of(w) for w in preview.windows],
+        )

@@ -1,26 +1,15 @@
+"""Infusions: recording, answers with windows and sessions, moving (re-plan), cancelling."""
+
 from __future__ import annotations
 
 from pydantic import Field
 
-from api.schemas.base import Key, Public, Reason, Request
+from api.schemas.base import Key, Public, Reason, RequestBody, maybe_when, rfc3339, when
 from api.schemas.clinic import WindowPublic
-
-
-class SessionPublic(Public):
-    id: int
-    infusion_id: int
-    patient_id: int
-    patient_name: str | None = None
-    session_type: str
-    therapist_id: int
-    room_id: int | None
-    start: str
-    end: str
-    status: str
-    window: str
-    outside_window: bool
-    override_reason: str | None = None
-    cancel_reason: str | None = None
+from api.schemas.sessions import SessionPublic
+from services import limits
+from services.commands import MoveInfusion, RecordInfusion
+from services.views import InfusionView, ReplanView
 
 
 class UnplacedCarePlanItem(Public):
@@ -29,12 +18,21 @@ class UnplacedCarePlanItem(Public):
     detail: str = ""
 
 
-class InfusionCreate(Request):
+class InfusionCreate(RequestBody):
     patient_id: int
     start: str = Field(examples=["2026-03-07T23:50"])
-    duration_minutes: int = Field(default=40, ge=1, le=24 * 60)
-    care_plan: list[Key] = Field(default_factory=list, max_length=20)
+    duration_minutes: int = Field(default=40, ge=1, le=limits.INFUSION_MINUTES[1])
+    care_plan: list[Key] = Field(default_factory=list, max_length=limits.CARE_PLAN_MAX)
     auto_book: bool = False
+
+    def command(self) -> RecordInfusion:
+        return RecordInfusion(
+            patient_id=self.patient_id,
+            start=when(self.start, "start"),
+            duration_minutes=self.duration_minutes,
+            care_plan=tuple(self.care_plan),
+            auto_book=self.auto_book,
+        )
 
 
 class InfusionPublic(Public):
@@ -53,6 +51,74 @@ class InfusionPublic(Public):
         default=None, description="with auto_book: care-plan items that could not be booked"
     )
 
+    @classmethod
+    def of(cls, view: InfusionView) -> InfusionPublic:
+        return cls(
+            id=view.id,
+            patient_id=view.patient_id,
+            start=rfc3339(view.start),
+            end=rfc3339(view.end),
+            duration_minutes=view.duration_minutes,
+            protocol_version=view.protocol_version,
+            status=view.status.value,
+            care_plan=list(view.care_plan),
+            cancel_reason=view.cancel_reason,
+            windows=[WindowPublic.of(w) for w in view.windows],
+            sessions=[SessionPublic.of(s) for s in view.sessions],
+            unplaced=None
+            if view.unplaced is None
+            else [
+                UnplacedCarePlanItem(session_type=u.session_type, code=u.code, detail=u.detail)
+                for u in view.unplaced
+            ],
+        )
 
-class CancelBody(Request):
+
+class CancelBody(RequestBody):
     reason: Reason | None = None
+
+
+class InfusionPatch(RequestBody):
+    start: str | None = None
+    duration_minutes: int | None = Field(default=None, ge=1, le=limits.INFUSION_MINUTES[1])
+
+    def command(self) -> MoveInfusion:
+        return MoveInfusion(maybe_when(self.start, "start"), self.duration_minutes)
+
+
+class Moved(Public):
+    session_id: int
+    from_: str = Field(serialization_alias="from")
+    to: str
+
+
+class UnplacedSession(Public):
+    session_id: int
+    code: str
+    detail: str = ""
+
+
+class Replan(Public):
+    kept: list[int]
+    moved: list[Moved]
+    unplaced: list[UnplacedSession]
+
+
+class InfusionReplanned(InfusionPublic):
+    replan: Replan
+
+    @classmethod
+    def replanned(cls, view: ReplanView) -> InfusionReplanned:
+        infusion = InfusionPublic.of(view.infusion)
+        replan = Replan(
+            kept=list(view.kept),
+            moved=[
+                Moved(session_id=m.session_id, from_=rfc3339(m.before), to=rfc3339(m.after))
+                for m in view.moved
+            ],
+            unplaced=[
+                UnplacedSession(session_id=u.session_id, code=u.code, detail=u.detail)
+                for u in view.unplaced
+            ],
+        )
+        return cls(**infusion.model_dump(), replan=replan)

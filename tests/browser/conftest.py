@@ -19,10 +19,10 @@ from typing import Any
 import httpx2
 import pytest
 
-from api.settings import Settings
 from app import create_app
 from models.db import make_engine, sqlite_url_for
 from models.migrate import upgrade
+from services.settings import Settings
 from tests.live_server import serve
 from tests.support import ADMIN, ADMIN_TOKEN, FakeClock
 
@@ -48,6 +48,7 @@ TODAY = "2026-03-10"
 class Clinic:
     base_url: str
     therapist_id: int
+    clock: FakeClock
     staff: tuple[str, str] = ("sam", "sam-secret-1")
     therapist: tuple[str, str] = ("dana", "dana-secret-1")
 
@@ -107,7 +108,8 @@ def live_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
         clinic_timezone="America/New_York",
         _env_file=None,  # type: ignore[call-arg]
     )
-    app = create_app(settings, clock=FakeClock(NOW))
+    clock = FakeClock(NOW)
+    app = create_app(settings, clock=clock)
     with (
         serve(app) as base_url,
         httpx2.Client(base_url=base_url, headers=ADMIN, timeout=60) as http,
@@ -184,7 +186,7 @@ def live_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
                 },
             )
             assert len(booked["sessions"]) == len(plan), booked
-        yield Clinic(base_url=base_url, therapist_id=dana["id"])
+        yield Clinic(base_url=base_url, therapist_id=dana["id"], clock=clock)
 
 
 @pytest.fixture

@@ -83,7 +83,9 @@ def test_staff_books_the_top_slot_and_the_therapist_completes_it(
     page.get_by_role("link", name="Dana Lee").click()
     expect(page.locator(".agenda-session", has_text="Robin Test")).to_contain_text("13:10–14:10")
 
-    # The therapist logs in, sees "my day", checks the patient in and completes the session.
+    # The therapist logs in, sees "my day", checks the patient in and completes the session
+    # (at 13:15, once it has begun).
+    live_clinic.clock.set_local(f"{TODAY}T13:15")
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
     log_in(page, base, *live_clinic.therapist)

@@ -7,23 +7,21 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
-from api.deps import get_uow
-from api.schemas.infusions import CancelBody, InfusionPublic
-from api.schemas.planning import FollowUpRequest, InfusionPatch, PlanRequest
-from api.schemas.sessions import SessionCancel, SessionCreate, SlotPublic
+from models.ranges import ALL, MAX_PAGE
+from planner.board import Placement
 from planner.errors import PlannerError
-from services import booking, catalog, follow_ups, infusions, planning, replan, therapists
+from planner.sessions import HELD, SessionStatus
+from services import booking, care_plans, catalog, follow_ups, infusions, replan, therapists
 from services.clinic import get_clinic
-from services.common import MAX_PAGE, Page
-from web import auth, forms, queries
+from services.commands import BookFollowUps, BookSession, MoveInfusion, PlanCarePlan
+from services.views import InfusionView
+from web import access, forms
 from web.board import type_classes
 from web.render import error_page, redirect, refused, render
-from web.timeline import SessionIn, WindowIn, build_timeline
+from web.timeline import SessionIn, Timeline, WindowIn, build_timeline
 
 router = APIRouter(include_in_schema=False)
-ALL = Page(limit=MAX_PAGE)
 TOP_SLOTS = 3
 FOLLOW_UP_RULES = [
     ("FREQ=WEEKLY;COUNT=4", "Weekly, 4 times"),
@@ -33,65 +31,56 @@ FOLLOW_UP_RULES = [
 ]
 
 
-def _t(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
 def _timeline(
-    infusion: InfusionPublic,
-    anchor: str,
+    infusion: InfusionView,
     css: dict[str, str],
     names: dict[str, str],
     zone: ZoneInfo,
     now: datetime,
-) -> object:
-    start, end = _t(infusion.start), _t(infusion.end)
+) -> Timeline:
+    anchor = infusion.end if infusion.anchor == "end" else infusion.start
     return build_timeline(
-        start,
-        end,
-        end if anchor == "end" else start,
-        [
-            WindowIn(w.key, w.label, _t(w.start), _t(w.end), _t(w.target) if w.target else None)
-            for w in infusion.windows
-        ],
+        infusion.start,
+        infusion.end,
+        anchor,
+        [WindowIn(w.key, w.label, w.start, w.end, w.target) for w in infusion.windows],
         [
             SessionIn(
                 s.id,
                 names.get(s.session_type, s.session_type),
-                _t(s.start),
-                _t(s.end),
+                s.start,
+                s.end,
                 s.window,
                 f"tl-session {css.get(s.session_type, 'type-0')}",
                 f"#session-{s.id}",
             )
             for s in infusion.sessions
-            if s.status != "cancelled"
+            if s.status != SessionStatus.cancelled
         ],
         zone,
         now,
-        "infusion end" if anchor == "end" else "infusion start",
+        "infusion end" if infusion.anchor == "end" else "infusion start",
     )
 
 
 @router.get("/infusions/{infusion_id}", response_class=HTMLResponse)
-def infusion_page(request: Request, infusion_id: int, actor: auth.StaffActor) -> Response:
-    uow = get_uow(request)
+def infusion_page(request: Request, infusion_id: int, actor: access.StaffActor) -> Response:
+    uow = access.unit_of_work(request)
     clock = request.app.state.clock
     try:
         infusion = infusions.get_infusion(uow, infusion_id)
     except PlannerError as error:
         return error_page(request, "Infusion not found", error.detail, 404)
     clinic = get_clinic(uow)
-    zone = ZoneInfo(clinic.timezone)
+    zone = clinic.zone
     patient = catalog.get_patient(uow, infusion.patient_id, actor)
     types = catalog.list_session_types(uow, ALL)[:MAX_PAGE]
     people = {t.id: t for t in therapists.list_therapists(uow, ALL)[:MAX_PAGE]}
     rooms = {r.id: r.name for r in catalog.list_rooms(uow, ALL)[:MAX_PAGE]}
     css = type_classes(types)
     type_names = {t.key: t.name for t in types}
-    anchor = queries.protocol_anchor(uow, infusion.protocol_version)
     now = clock().astimezone(zone)
-    slots: dict[str, list[SlotPublic] | str] = {}
+    slots: dict[str, list[Placement] | str] = {}
     if infusion.status != "cancelled":
         for kind in types:
             try:
@@ -100,11 +89,6 @@ def infusion_page(request: Request, infusion_id: int, actor: auth.StaffActor) ->
                 )
             except PlannerError as error:
                 slots[kind.key] = error.detail
-    active = {
-        s.session_type
-        for s in infusion.sessions
-        if s.status in ("booked", "checked_in", "completed")
-    }
     return render(
         request,
         "infusion.html",
@@ -118,15 +102,13 @@ def infusion_page(request: Request, infusion_id: int, actor: auth.StaffActor) ->
             "therapists": people,
             "rooms": rooms,
             "slots": slots,
-            "timeline": _timeline(infusion, anchor, css, type_names, zone, now),
-            "anchor": anchor,
-            "care_plan_done": active,
+            "timeline": _timeline(infusion, css, type_names, zone, now),
+            "anchor": infusion.anchor,
+            "care_plan_done": {s.session_type for s in infusion.sessions if s.status in HELD},
             "follow_up_rules": FOLLOW_UP_RULES,
-            "follow_up_start": (_t(infusion.end) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
-            "replan_start": _t(infusion.start).strftime("%Y-%m-%dT%H:%M"),
-            "booking_start": _t(infusion.windows[0].start).strftime("%Y-%m-%dT%H:%M")
-            if infusion.windows
-            else "",
+            "follow_up_start": infusion.end + timedelta(days=7),
+            "replan_start": infusion.start,
+            "booking_start": infusion.windows[0].start if infusion.windows else None,
         },
     )
 
@@ -136,9 +118,11 @@ def _back(infusion_id: int) -> str:
 
 
 @router.post("/infusions/{infusion_id}/book")
-def book(request: Request, infusion_id: int, actor: auth.StaffActor, form: auth.Form) -> Response:
+def book(
+    request: Request, infusion_id: int, actor: access.StaffActor, form: access.Form
+) -> Response:
     try:
-        body = SessionCreate(
+        wanted = BookSession(
             infusion_id=infusion_id,
             session_type=forms.text(form, "session_type", 64),
             start=forms.local_datetime(form, "start", "Start"),
@@ -146,21 +130,26 @@ def book(request: Request, infusion_id: int, actor: auth.StaffActor, form: auth.
             room_id=forms.optional_int(form, "room_id", "Room"),
             override_reason=forms.optional_text(form, "override_reason"),
         )
-        booked = booking.book_session(get_uow(request), body, request.app.state.clock)
-    except (PlannerError, ValidationError) as error:
+        booked = booking.book_session(access.unit_of_work(request), wanted, request.app.state.clock)
+    except PlannerError as error:
         return refused(_back(infusion_id), error, "The session was not booked")
     kind = booked.session_type.replace("_", " ")
-    text = f"Booked {kind} {booked.start[11:16]}–{booked.end[11:16]}."
+    text = f"Booked {kind} {booked.start:%H:%M}–{booked.end:%H:%M}."
     return redirect(f"{_back(infusion_id)}#session-{booked.id}", "success", text)
 
 
 @router.post("/infusions/{infusion_id}/plan")
-def plan(request: Request, infusion_id: int, actor: auth.StaffActor, form: auth.Form) -> Response:
+def plan(
+    request: Request, infusion_id: int, actor: access.StaffActor, form: access.Form
+) -> Response:
     try:
-        result = planning.plan_for_infusion(
-            get_uow(request), infusion_id, PlanRequest(commit=True), request.app.state.clock
+        result = care_plans.plan_care_plan(
+            access.unit_of_work(request),
+            infusion_id,
+            PlanCarePlan(commit=True),
+            request.app.state.clock,
         )
-    except (PlannerError, ValidationError) as error:
+    except PlannerError as error:
         return refused(_back(infusion_id), error, "The care plan was not booked")
     placed = len(result.sessions)
     text = f"Care plan: {placed} session{'s' if placed != 1 else ''} booked."
@@ -176,37 +165,39 @@ def plan(request: Request, infusion_id: int, actor: auth.StaffActor, form: auth.
 
 @router.post("/infusions/{infusion_id}/replan")
 def replan_page(
-    request: Request, infusion_id: int, actor: auth.StaffActor, form: auth.Form
+    request: Request, infusion_id: int, actor: access.StaffActor, form: access.Form
 ) -> Response:
     try:
-        body = InfusionPatch(
+        wanted = MoveInfusion(
             start=forms.local_datetime(form, "start", "New start"),
             duration_minutes=forms.optional_int(form, "duration_minutes", "Duration"),
         )
-        result = replan.replan_infusion(
-            get_uow(request), infusion_id, body, request.app.state.clock
+        result = replan.move_infusion(
+            access.unit_of_work(request), infusion_id, wanted, request.app.state.clock
         )
-    except (PlannerError, ValidationError) as error:
+    except PlannerError as error:
         return refused(_back(infusion_id), error, "The infusion was not moved")
-    moves = result.replan
+    moved = result.infusion
     text = (
-        f"Infusion moved to {result.start[11:16]}–{result.end[11:16]}. "
-        f"{len(moves.kept)} kept, {len(moves.moved)} moved"
+        f"Infusion moved to {moved.start:%H:%M}–{moved.end:%H:%M}. "
+        f"{len(result.kept)} kept, {len(result.moved)} moved"
     )
-    if moves.moved:
-        text += " (" + ", ".join(f"{m.from_[11:16]} → {m.to[11:16]}" for m in moves.moved) + ")"
-    if moves.unplaced:
-        text += f"; {len(moves.unplaced)} could not be re-placed and are flagged outside the window"
+    if result.moved:
+        text += " (" + ", ".join(f"{m.before:%H:%M} → {m.after:%H:%M}" for m in result.moved) + ")"
+    if result.unplaced:
+        text += (
+            f"; {len(result.unplaced)} could not be re-placed and are flagged outside the window"
+        )
         return redirect(_back(infusion_id), "warning", text + ".")
     return redirect(_back(infusion_id), "success", text + ".")
 
 
 @router.post("/infusions/{infusion_id}/follow-ups")
 def follow_up(
-    request: Request, infusion_id: int, actor: auth.StaffActor, form: auth.Form
+    request: Request, infusion_id: int, actor: access.StaffActor, form: access.Form
 ) -> Response:
     try:
-        body = FollowUpRequest(
+        wanted = BookFollowUps(
             session_type=forms.text(form, "session_type", 64),
             rrule=forms.text(form, "rrule", 300),
             start=forms.local_datetime(form, "start", "First session"),
@@ -214,38 +205,44 @@ def follow_up(
             tolerance_minutes=forms.optional_int(form, "tolerance_minutes", "Tolerance") or 0,
         )
         result = follow_ups.book_follow_ups(
-            get_uow(request), infusion_id, body, request.app.state.clock
+            access.unit_of_work(request), infusion_id, wanted, request.app.state.clock
         )
-    except (PlannerError, ValidationError) as error:
+    except PlannerError as error:
         return refused(_back(infusion_id), error, "The follow-ups were not booked")
     text = f"Follow-ups: {len(result.sessions)} booked."
     if result.unplaced:
         text += " Not booked: " + "; ".join(
-            f"{u.occurrence[:16].replace('T', ' ')} ({u.code})" for u in result.unplaced
+            f"{u.wall:%Y-%m-%d %H:%M} ({u.code})" for u in result.unplaced
         )
         return redirect(_back(infusion_id), "warning", text)
     return redirect(_back(infusion_id), "success", text)
 
 
 @router.post("/infusions/{infusion_id}/cancel")
-def cancel(request: Request, infusion_id: int, actor: auth.StaffActor, form: auth.Form) -> Response:
+def cancel(
+    request: Request, infusion_id: int, actor: access.StaffActor, form: access.Form
+) -> Response:
     try:
-        body = CancelBody(reason=forms.optional_text(form, "reason"))
-        infusions.cancel_infusion(get_uow(request), infusion_id, body, request.app.state.clock)
-    except (PlannerError, ValidationError) as error:
+        reason = forms.optional_text(form, "reason")
+        infusions.cancel_infusion(
+            access.unit_of_work(request), infusion_id, reason, request.app.state.clock
+        )
+    except PlannerError as error:
         return refused(_back(infusion_id), error, "The infusion was not cancelled")
     return redirect(_back(infusion_id), "success", "Infusion cancelled with its active sessions.")
 
 
 @router.post("/sessions/{session_id}/cancel")
 def cancel_session(
-    request: Request, session_id: int, actor: auth.StaffActor, form: auth.Form
+    request: Request, session_id: int, actor: access.StaffActor, form: access.Form
 ) -> Response:
     back = forms.text(form, "back", 300)
     back = back if back.startswith("/") and not back.startswith("//") else "/board"
     try:
-        body = SessionCancel(reason=forms.optional_text(form, "reason"))
-        booking.cancel_session(get_uow(request), session_id, body, request.app.state.clock)
-    except (PlannerError, ValidationError) as error:
+        reason = forms.optional_text(form, "reason")
+        booking.cancel_session(
+            access.unit_of_work(request), session_id, reason, request.app.state.clock
+        )
+    except PlannerError as error:
         return refused(back, error, "The session was not cancelled")
     return redirect(back, "success", "Session cancelled.")

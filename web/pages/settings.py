@@ -5,37 +5,34 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.deps import get_uow
-from api.schemas.clinic import ClinicBody, ProtocolBody, WindowSpecIn
-from api.schemas.people import (
-    RoomCreate,
-    SessionTypeCreate,
-    TherapistCreate,
-    TherapistPatch,
-    TimeOffCreate,
-    UserCreate,
-    UserPatch,
-    WorkingHoursIn,
-    WorkingHoursPublic,
-)
+from models.ranges import ALL, MAX_PAGE
+from planner.durations import parse_duration
 from planner.errors import PlannerError
-from services import auth as auth_service
-from services import catalog, therapists
+from planner.protocol import WindowSpec
+from services import catalog, therapists, users
 from services.clinic import get_clinic, get_protocol, put_clinic, put_protocol
-from services.common import MAX_PAGE, Page
-from services.users import create_user
-from web import auth, forms, queries
+from services.commands import (
+    ClinicSettings,
+    NewProtocol,
+    NewRoom,
+    NewSessionType,
+    NewTherapist,
+    NewTimeOff,
+    NewUser,
+    TherapistChanges,
+    UserChanges,
+)
+from services.views import WorkingHoursView
+from web import access, forms
 from web.render import redirect, refused, render
 
 router = APIRouter(include_in_schema=False)
-ALL = Page(limit=MAX_PAGE)
 DAYS = [
     ("MO", "Mon"),
     ("TU", "Tue"),
@@ -63,7 +60,7 @@ def iso_duration(text: str) -> str:
     }[unit]
 
 
-def describe_hours(entry: WorkingHoursPublic) -> str:
+def describe_hours(entry: WorkingHoursView) -> str:
     parts = dict(p.split("=", 1) for p in entry.rrule.upper().split(";") if "=" in p)
     names = dict(DAYS)
     if parts.get("FREQ") == "DAILY" and "BYDAY" not in parts:
@@ -85,7 +82,7 @@ def describe_hours(entry: WorkingHoursPublic) -> str:
     return f"{days} {entry.start}–{entry.end}{valid}"
 
 
-def _days_of(entry: WorkingHoursPublic) -> list[str]:
+def _days_of(entry: WorkingHoursView) -> list[str]:
     parts = dict(p.split("=", 1) for p in entry.rrule.upper().split(";") if "=" in p)
     if parts.get("FREQ") == "DAILY":
         return [d for d, _ in DAYS]
@@ -93,16 +90,11 @@ def _days_of(entry: WorkingHoursPublic) -> list[str]:
 
 
 @router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, actor: auth.AdminActor) -> Response:
-    uow = get_uow(request)
+def settings_page(request: Request, actor: access.AdminActor) -> Response:
+    uow = access.unit_of_work(request)
     clinic = get_clinic(uow)
-    zone = ZoneInfo(clinic.timezone)
     people = therapists.list_therapists(uow, ALL)[:MAX_PAGE]
-    now = request.app.state.clock()
-    time_off = [
-        (tid, start.astimezone(zone), end.astimezone(zone), reason)
-        for tid, start, end, reason in queries.upcoming_time_off(uow, now - timedelta(days=1))
-    ]
+    time_off = therapists.upcoming_time_off(uow, request.app.state.clock)
     return render(
         request,
         "settings.html",
@@ -120,7 +112,7 @@ def settings_page(request: Request, actor: auth.AdminActor) -> Response:
             "time_off": time_off,
             "rooms": catalog.list_rooms(uow, ALL)[:MAX_PAGE],
             "types": catalog.list_session_types(uow, ALL)[:MAX_PAGE],
-            "users": auth_service.list_users(uow, ALL)[:MAX_PAGE],
+            "users": users.list_users(uow, ALL)[:MAX_PAGE],
             "days": DAYS,
         },
     )
@@ -130,21 +122,21 @@ def _done(section: str, text: str) -> Response:
     return redirect(f"/settings#{section}", "success", text)
 
 
-def _failed(section: str, error: PlannerError | ValidationError, what: str) -> Response:
+def _failed(section: str, error: PlannerError, what: str) -> Response:
     return refused(f"/settings#{section}", error, what)
 
 
 @router.post("/settings/clinic")
-def save_clinic(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+def save_clinic(request: Request, actor: access.AdminActor, form: access.Form) -> Response:
     try:
-        body = ClinicBody(name=forms.text(form, "name", 200), timezone=forms.text(form, "timezone"))
-        put_clinic(get_uow(request), body)
-    except (PlannerError, ValidationError) as error:
+        wanted = ClinicSettings(forms.text(form, "name", 200), forms.text(form, "timezone"))
+        put_clinic(access.unit_of_work(request), wanted)
+    except PlannerError as error:
         return _failed("clinic", error, "The clinic was not saved")
     return _done("clinic", "Clinic saved.")
 
 
-def _windows(form: FormData) -> list[WindowSpecIn]:
+def _windows(form: FormData) -> list[WindowSpec]:
     windows = []
     for index in range(int(forms.integer(form, "rows", "rows"))):
         key = forms.text(form, f"w{index}_key", 40)
@@ -152,25 +144,25 @@ def _windows(form: FormData) -> list[WindowSpecIn]:
             continue
         target = forms.text(form, f"w{index}_target", 20)
         windows.append(
-            WindowSpecIn(
+            WindowSpec(
                 key=key,
                 label=forms.text(form, f"w{index}_label", 200),
                 implication=forms.text(form, f"w{index}_implication", 500),
-                start_offset=iso_duration(forms.text(form, f"w{index}_start", 20)),
-                end_offset=iso_duration(forms.text(form, f"w{index}_end", 20)),
-                target_offset=iso_duration(target) if target else None,
+                start_offset=parse_duration(iso_duration(forms.text(form, f"w{index}_start", 20))),
+                end_offset=parse_duration(iso_duration(forms.text(form, f"w{index}_end", 20))),
+                target_offset=parse_duration(iso_duration(target)) if target else None,
             )
         )
     return windows
 
 
 @router.post("/settings/protocol")
-def save_protocol(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+def save_protocol(request: Request, actor: access.AdminActor, form: access.Form) -> Response:
     try:
         start = forms.text(form, "anchor", 10) == "start"
-        body = ProtocolBody(anchor="start" if start else "end", windows=_windows(form))
-        saved = put_protocol(get_uow(request), body, request.app.state.clock)
-    except (PlannerError, ValidationError) as error:
+        wanted = NewProtocol(anchor="start" if start else "end", windows=tuple(_windows(form)))
+        saved = put_protocol(access.unit_of_work(request), wanted, request.app.state.clock)
+    except PlannerError as error:
         return _failed("protocol", error, "The protocol was not saved")
     return _done(
         "protocol",
@@ -178,7 +170,7 @@ def save_protocol(request: Request, actor: auth.AdminActor, form: auth.Form) -> 
     )
 
 
-def _hours_from(form: FormData) -> list[WorkingHoursIn]:
+def _hours_from(form: FormData) -> list[dict[str, str]]:
     rule = forms.text(form, "rrule", 300)
     if not rule:
         days = [d for d in forms.many(form, "days") if d in dict(DAYS)]
@@ -186,9 +178,7 @@ def _hours_from(form: FormData) -> list[WorkingHoursIn]:
             return []
         rule = f"FREQ=WEEKLY;BYDAY={','.join(days)}"
     return [
-        WorkingHoursIn(
-            rrule=rule, start=forms.text(form, "start", 5), end=forms.text(form, "end", 5)
-        )
+        {"rrule": rule, "start": forms.text(form, "start", 5), "end": forms.text(form, "end", 5)}
     ]
 
 
@@ -202,64 +192,65 @@ def _therapist_fields(form: FormData) -> dict[str, Any]:
     return {
         "name": forms.text(form, "name", 200),
         "disciplines": _disciplines(form),
-        "working_hours": _hours_from(form),
+        "working_hours": tuple(_hours_from(form)),
         "buffer_minutes": forms.optional_int(form, "buffer_minutes", "Buffer") or 0,
         "max_sessions_per_day": forms.optional_int(form, "max_sessions_per_day", "Daily limit"),
     }
 
 
 @router.post("/settings/therapists")
-def add_therapist(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+def add_therapist(request: Request, actor: access.AdminActor, form: access.Form) -> Response:
     try:
-        body = TherapistCreate(**_therapist_fields(form))
-        created = therapists.create_therapist(get_uow(request), body)
-    except (PlannerError, ValidationError) as error:
+        fields = _therapist_fields(form)
+        fields["disciplines"] = tuple(fields["disciplines"])
+        created = therapists.create_therapist(access.unit_of_work(request), NewTherapist(**fields))
+    except PlannerError as error:
         return _failed("therapists", error, "The therapist was not added")
     return _done("therapists", f"{created.name} added.")
 
 
 @router.post("/settings/therapists/{therapist_id}")
 def edit_therapist(
-    request: Request, therapist_id: int, actor: auth.AdminActor, form: auth.Form
+    request: Request, therapist_id: int, actor: access.AdminActor, form: access.Form
 ) -> Response:
     try:
-        body = TherapistPatch(**_therapist_fields(form))
-        saved = therapists.patch_therapist(get_uow(request), therapist_id, body)
-    except (PlannerError, ValidationError) as error:
+        changes = TherapistChanges(_therapist_fields(form))
+        saved = therapists.patch_therapist(access.unit_of_work(request), therapist_id, changes)
+    except PlannerError as error:
         return _failed("therapists", error, "The therapist was not saved")
     return _done("therapists", f"{saved.name} saved.")
 
 
 @router.post("/settings/therapists/{therapist_id}/time-off")
 def add_time_off(
-    request: Request, therapist_id: int, actor: auth.AdminActor, form: auth.Form
+    request: Request, therapist_id: int, actor: access.AdminActor, form: access.Form
 ) -> Response:
     try:
-        body = TimeOffCreate(
+        wanted = NewTimeOff(
             start=forms.local_datetime(form, "start", "From"),
             end=forms.local_datetime(form, "end", "Until"),
             reason=forms.text(form, "reason"),
         )
-        therapists.add_time_off(get_uow(request), therapist_id, body)
-    except (PlannerError, ValidationError) as error:
+        therapists.add_time_off(access.unit_of_work(request), therapist_id, wanted)
+    except PlannerError as error:
         return _failed("therapists", error, "The time off was not added")
     return _done("therapists", "Time off added.")
 
 
 @router.post("/settings/rooms")
-def add_room(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+def add_room(request: Request, actor: access.AdminActor, form: access.Form) -> Response:
     try:
-        body = RoomCreate(name=forms.text(form, "name", 200), kind=forms.text(form, "kind", 64))
-        catalog.create_room(get_uow(request), body)
-    except (PlannerError, ValidationError) as error:
+        room = NewRoom(name=forms.text(form, "name", 200), kind=forms.text(form, "kind", 64))
+        catalog.create_room(access.unit_of_work(request), room)
+    except PlannerError as error:
         return _failed("rooms", error, "The room was not added")
-    return _done("rooms", f"Room {body.name} added.")
+    return _done("rooms", f"Room {room.name} added.")
 
 
 @router.post("/settings/session-types")
-def add_session_type(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+def add_session_type(request: Request, actor: access.AdminActor, form: access.Form) -> Response:
     try:
-        body = SessionTypeCreate(
+        kind = NewSessionType(
             key=forms.text(form, "key", 40),
             name=forms.text(form, "name", 200),
             duration_minutes=forms.integer(form, "duration_minutes", "Duration"),
@@ -267,45 +258,43 @@ def add_session_type(request: Request, actor: auth.AdminActor, form: auth.Form) 
             window=forms.text(form, "window", 40),
             room_kind=forms.optional_text(form, "room_kind", 64),
         )
-        catalog.create_session_type(get_uow(request), body)
-    except (PlannerError, ValidationError) as error:
+        catalog.create_session_type(access.unit_of_work(request), kind)
+    except PlannerError as error:
         return _failed("session-types", error, "The session type was not added")
-    return _done("session-types", f"Session type {body.name} added.")
+    return _done("session-types", f"Session type {kind.name} added.")
 
 
 @router.post("/settings/users")
-def add_user(request: Request, actor: auth.AdminActor, form: auth.Form) -> Response:
+def add_user(request: Request, actor: access.AdminActor, form: access.Form) -> Response:
     try:
         role = forms.text(form, "role", 20)
-        body = UserCreate.model_validate(
-            {
-                "username": forms.text(form, "username", 100),
-                "role": role,
-                "therapist_id": forms.optional_int(form, "therapist_id", "Therapist")
-                if role == "therapist"
-                else None,
-                "password": forms.text(form, "password", 200) or None,
-            }
+        new = NewUser(
+            username=forms.text(form, "username", 100),
+            role=role,
+            therapist_id=forms.optional_int(form, "therapist_id", "Therapist")
+            if role == "therapist"
+            else None,
+            password=forms.text(form, "password", 200) or None,
         )
         ttl = timedelta(hours=request.app.state.settings.token_ttl_hours)
-        create_user(get_uow(request), body, request.app.state.clock, ttl)
-    except (PlannerError, ValidationError) as error:
+        users.create_user(access.unit_of_work(request), new, request.app.state.clock, ttl)
+    except PlannerError as error:
         return _failed("users", error, "The user was not added")
-    return _done("users", f"User {body.username} added; they can log in with the password given.")
+    return _done("users", f"User {new.username} added; they can log in with the password given.")
 
 
 @router.post("/settings/users/{user_id}")
-def edit_user(request: Request, user_id: int, actor: auth.AdminActor, form: auth.Form) -> Response:
+def edit_user(
+    request: Request, user_id: int, actor: access.AdminActor, form: access.Form
+) -> Response:
     try:
         action = forms.text(form, "action", 20)
         if action in ("disable", "enable"):
-            if action == "disable" and user_id == actor.user_id:
-                raise PlannerError("forbidden", "you cannot disable your own login")
-            body = UserPatch(disabled=action == "disable")
+            changes = UserChanges(disabled=action == "disable")
         else:
-            body = UserPatch(password=forms.text(form, "password", 200))
-        saved = auth_service.patch_user(get_uow(request), user_id, body)
-    except (PlannerError, ValidationError) as error:
+            changes = UserChanges(password=forms.text(form, "password", 200))
+        saved = users.change_user(access.unit_of_work(request), user_id, changes, actor)
+    except PlannerError as error:
         return _failed("users", error, "The user was not changed")
     state = "disabled" if saved.disabled else "enabled"
     text = (

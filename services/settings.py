@@ -1,4 +1,4 @@
-"""Settings from the environment and a ``.env`` file (SPEC §8)."""
+"""Settings from the environment and a ``.env`` file (docs/architecture.md, "Settings")."""
 
 from __future__ import annotations
 

@@ -8,27 +8,22 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.deps import get_uow
-from api.schemas.clinic import ClinicPublic
-from api.schemas.infusions import InfusionCreate
-from api.schemas.people import PatientCreate
-from api.schemas.planning import DayPlanRequest
+from models.ranges import ALL, MAX_PAGE
 from models.uow import UnitOfWork
-from planner.errors import PlannerError
-from planner.intervals import Interval
-from planner.localtime import day_bounds, parse_local_date
-from services import catalog, day_plan, infusions, planning, schedule, therapists
+from planner.errors import Code, PlannerError
+from planner.localtime import parse_local_date
+from services import care_plans, catalog, day_plan, infusions
 from services.clinic import get_clinic
-from services.common import MAX_PAGE, Page
-from web import auth, forms, queries
+from services.commands import NewPatient, PlanDay, RecordInfusion
+from services.day_board import day_board
+from services.views import ClinicView
+from web import access, forms
 from web.board import build_board
 from web.render import here, redirect, refused, render
 
 router = APIRouter(include_in_schema=False)
-ALL = Page(limit=MAX_PAGE)
 
 
 def chosen_day(request: Request, zone: ZoneInfo, text: str | None) -> tuple[date, str | None]:
@@ -42,51 +37,39 @@ def chosen_day(request: Request, zone: ZoneInfo, text: str | None) -> tuple[date
         return today, error.detail
 
 
-def clinic_of(request: Request) -> tuple[UnitOfWork, ClinicPublic, ZoneInfo]:
+def clinic_of(request: Request) -> tuple[UnitOfWork, ClinicView, ZoneInfo]:
     """The request's unit of work, the clinic and its time zone."""
-    uow = get_uow(request)
+    uow = access.unit_of_work(request)
     clinic = get_clinic(uow)
-    return uow, clinic, ZoneInfo(clinic.timezone)
+    return uow, clinic, clinic.zone
 
 
-def day_links(path: str, day: date) -> dict[str, str]:
+def day_links(path: str, day: date) -> dict[str, object]:
     return {
         "prev_url": here(path, date=(day - timedelta(days=1)).isoformat()),
         "next_url": here(path, date=(day + timedelta(days=1)).isoformat()),
-        "day": day.isoformat(),
+        "day": day,  # renders as YYYY-MM-DD
     }
 
 
 @router.get("/board", response_class=HTMLResponse)
 def board(
     request: Request,
-    actor: auth.StaffActor,
+    actor: access.StaffActor,
     date: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     uow, clinic, zone = clinic_of(request)
     day, problem = chosen_day(request, zone, date)
-    first, last = day_bounds(day, zone)
-    people = therapists.list_therapists(uow, ALL)[:MAX_PAGE]
-    sessions = schedule.list_sessions(uow, actor, ALL, date_text=day.isoformat())
-    todays = infusions.list_infusions(uow, day.isoformat(), ALL)[:MAX_PAGE]
-    types = catalog.list_session_types(uow, ALL)[:MAX_PAGE]
-    rooms = catalog.list_rooms(uow, ALL)[:MAX_PAGE]
-    time_off = {
-        tid: [Interval(s, e) for s, e, _ in spans]
-        for tid, spans in queries.time_off_between(uow, first, last).items()
-    }
-    names = queries.patient_names(uow, [i.patient_id for i in todays])
-    picture = build_board(day, zone, people, sessions[:MAX_PAGE], todays, types, rooms, time_off)
-    for lane, infusion in zip(picture.lanes, todays, strict=True):
-        lane.subtitle = names.get(infusion.patient_id, f"Patient {infusion.patient_id}")
+    view = day_board(uow, day)
     return render(
         request,
         "board.html",
         {
             "clinic": clinic,
-            "board": picture,
+            "board": build_board(view),
+            "gaps": view.gaps,
             "problem": problem,
-            "truncated": len(sessions) > MAX_PAGE,
+            "truncated": view.truncated,
             "is_today": day == request.app.state.clock().astimezone(zone).date(),
             **day_links("/board", day),
         },
@@ -94,14 +77,14 @@ def board(
 
 
 @router.post("/board/plan")
-def plan_day(request: Request, actor: auth.StaffActor, form: auth.Form) -> Response:
-    """Book every care plan of the day at once (SPEC §6), then show the board again."""
+def plan_day(request: Request, actor: access.StaffActor, form: access.Form) -> Response:
+    """Book every care plan of the day at once, then show the board again."""
     day_text = forms.text(form, "date", 20)
     back = here("/board", date=day_text)
     try:
-        body = DayPlanRequest(date=day_text, commit=True)
-        result = day_plan.plan_day(get_uow(request), body, request.app.state.clock)
-    except (PlannerError, ValidationError) as error:
+        wanted = PlanDay(forms.local_date(form, "date"), commit=True)
+        result = day_plan.plan_day(access.unit_of_work(request), wanted, request.app.state.clock)
+    except PlannerError as error:
         return refused(back, error, "The day was not planned")
     placed = result.objective["placed"]
     text = f"Day planned: {placed} session{'s' if placed != 1 else ''} booked."
@@ -117,13 +100,12 @@ def plan_day(request: Request, actor: auth.StaffActor, form: auth.Form) -> Respo
 @router.get("/infusions", response_class=HTMLResponse)
 def infusion_list(
     request: Request,
-    actor: auth.StaffActor,
+    actor: access.StaffActor,
     date: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     uow, clinic, zone = clinic_of(request)
     day, problem = chosen_day(request, zone, date)
-    todays = infusions.list_infusions(uow, day.isoformat(), ALL)[:MAX_PAGE]
-    names = queries.patient_names(uow, [i.patient_id for i in todays])
+    todays = infusions.list_infusions(uow, day, ALL)[:MAX_PAGE]
     types = catalog.list_session_types(uow, ALL)[:MAX_PAGE]
     now = request.app.state.clock().astimezone(zone)
     default_start = (now + timedelta(minutes=30 - now.minute % 15)).replace(second=0)
@@ -133,9 +115,8 @@ def infusion_list(
         {
             "clinic": clinic,
             "infusions": todays,
-            "names": names,
             "types": types,
-            "patients": queries.patient_choices(uow),
+            "patients": catalog.patient_choices(uow),
             "problem": problem,
             "default_start": default_start.strftime("%Y-%m-%dT%H:%M"),
             **day_links("/infusions", day),
@@ -144,28 +125,29 @@ def infusion_list(
 
 
 @router.post("/infusions")
-def record_infusion(request: Request, actor: auth.StaffActor, form: auth.Form) -> Response:
+def record_infusion(request: Request, actor: access.StaffActor, form: access.Form) -> Response:
     back = "/infusions"
-    uow = get_uow(request)
     try:
         patient_id = _patient_for(request, form)
-        body = InfusionCreate(
+        wanted = RecordInfusion(
             patient_id=patient_id,
             start=forms.local_datetime(form, "start", "Infusion start"),
             duration_minutes=forms.optional_int(form, "duration_minutes", "Duration") or 40,
-            care_plan=forms.many(form, "care_plan"),
+            care_plan=tuple(forms.many(form, "care_plan")),
             auto_book=forms.checked(form, "auto_book"),
         )
-        created = planning.create_infusion_planned(uow, body, request.app.state.clock)
-    except (PlannerError, ValidationError) as error:
+        created = care_plans.record_and_plan(
+            access.unit_of_work(request), wanted, request.app.state.clock
+        )
+    except PlannerError as error:
         return refused(back, error, "The infusion was not recorded")
-    message = f"Infusion recorded for {created.start[11:16]}."
+    message = f"Infusion recorded for {created.start:%H:%M}."
     if created.unplaced:
         missing = ", ".join(
             f"{u.session_type.replace('_', ' ')} ({u.code})" for u in created.unplaced
         )
         message += f" Could not book: {missing}."
-    elif body.auto_book and body.care_plan:
+    elif wanted.auto_book and wanted.care_plan:
         message += " Its care plan is booked."
     return redirect(f"/infusions/{created.id}", "success", message)
 
@@ -177,10 +159,7 @@ def _patient_for(request: Request, form: FormData) -> int:
     if chosen is not None and not name:
         return chosen
     if not name:
-        raise PlannerError("validation_error", "choose a patient or enter a new patient's name")
+        raise PlannerError(Code.validation_error, "choose a patient or enter a new patient's name")
     mrn = forms.optional_text(form, "new_patient_mrn", 64)
-    if mrn is not None:
-        known = queries.patient_by_mrn(get_uow(request), mrn)
-        if known is not None:
-            return known
-    return catalog.create_patient(get_uow(request), PatientCreate(name=name, mrn=mrn)).id
+    found = catalog.find_or_create_patient(access.unit_of_work(request), NewPatient(name, mrn))
+    return found.id

@@ -1,6 +1,6 @@
-"""The pages' session: a login token in an HttpOnly cookie, and CSRF tokens for every form.
+"""Who may see a page: a login token in an HttpOnly cookie, and CSRF tokens for every form.
 
-The cookie holds the token ``services.auth.login`` issued; each request resolves it with
+The cookie holds the token ``services.users.login`` issued; each request resolves it with
 ``services.users.actor_for_token`` (so logging out, expiry, disabling a user and revoking
 tokens all take effect at once). A form's CSRF token is an HMAC of that login token: a page
 can only show it to someone who holds the cookie, another site can neither read the cookie
@@ -26,6 +26,12 @@ from services.users import actor_for_token
 SESSION_COOKIE = "planner_session"
 LOGIN_CSRF_COOKIE = "planner_login_csrf"
 CSRF_FIELD = "csrf_token"
+
+
+def unit_of_work(request: Request) -> UnitOfWork:
+    """A unit of work whose changes are audited as this request's (see ``app.py``)."""
+    uow: UnitOfWork = request.app.state.unit_of_work(request)
+    return uow
 
 
 class PageRedirect(Exception):
@@ -88,7 +94,7 @@ def optional_actor(request: Request) -> Actor | None:
     actor = None
     if token is not None:
         now = request.app.state.clock().astimezone(UTC)
-        actor = actor_for_token(UnitOfWork(request.app.state.sessions), token, now)
+        actor = actor_for_token(unit_of_work(request), token, now)
     request.state.page_actor = actor
     if actor is not None:
         request.state.actor = actor

@@ -5,12 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import get_uow
-from api.routes.users import login_policy
-from planner.errors import PlannerError
+from planner.errors import Code, PlannerError
 from planner.roles import Role
-from services import auth as auth_service
-from web import auth
+from services import users
+from web import access
 from web.render import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -22,20 +20,20 @@ def home_for(role: Role) -> str:
 
 @router.get("/")
 def home(request: Request) -> Response:
-    actor = auth.optional_actor(request)
+    actor = access.optional_actor(request)
     return redirect(home_for(actor.role) if actor else "/login")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> Response:
-    actor = auth.optional_actor(request)
+    actor = access.optional_actor(request)
     if actor is not None:
         return redirect(home_for(actor.role))
     return render(request, "login.html", {"username": ""})
 
 
 @router.post("/login")
-def login(request: Request, form: auth.LoginForm) -> Response:
+def login(request: Request, form: access.LoginForm) -> Response:
     username = str(form.get("username", "")).strip()[:100]
     password = str(form.get("password", ""))[:200]
     if not username or not password:
@@ -45,37 +43,38 @@ def login(request: Request, form: auth.LoginForm) -> Response:
             {"username": username, "error": "Enter your username and password."},
             status=422,
         )
-    address = request.client.host if request.client else "unknown"
     try:
-        result = auth_service.login(
-            get_uow(request),
+        result = users.login(
+            access.unit_of_work(request),
             username,
             password,
-            address,
+            getattr(request.state, "client_address", "unknown"),
             request.app.state.clock,
-            login_policy(request),
+            users.login_policy(request.app.state.settings),
         )
     except PlannerError as error:
         message = (
             "Unknown user or wrong password."
-            if error.code == "unauthorized"
+            if error.code == Code.unauthorized
             else error.detail[0].upper() + error.detail[1:] + "."
         )
-        status = 429 if error.code == "too_many_requests" else 401
         return render(
-            request, "login.html", {"username": username, "error": message}, status=status
+            request,
+            "login.html",
+            {"username": username, "error": message},
+            status=error.code.status,
         )
     response = redirect(home_for(Role.named(result.role)))
-    auth.set_session_cookie(response, request, result.token, result.expires_at)
-    response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/")
+    access.set_session_cookie(response, request, result.token, result.expires_at)
+    response.delete_cookie(access.LOGIN_CSRF_COOKIE, path="/")
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, actor: auth.PageActor, form: auth.Form) -> Response:
-    token = auth.session_token(request)
+def logout(request: Request, actor: access.PageActor, form: access.Form) -> Response:
+    token = access.session_token(request)
     if token is not None:
-        auth_service.logout(get_uow(request), token, actor.user_id)
+        users.logout(access.unit_of_work(request), token, actor.user_id)
     response = redirect("/login", "info", "You are logged out.")
-    auth.clear_session_cookie(response)
+    access.clear_session_cookie(response)
     return response

@@ -1,0 +1,164 @@
+"""Fill a ``Board`` from the database: a fixed number of queries, each bounded by time.
+
+On PostgreSQL the rows of the patients, the therapists and the rooms involved are locked
+(``FOR UPDATE``, always in that order and by id, so two bookings never deadlock) before
+anything is read, so the checks and the insert that follows see one consistent calendar.
+SQLite gets the same from ``BEGIN IMMEDIATE``. Exclusion constraints stay as the last line.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from models.repositories.catalog import (
+    PatientRepository,
+    RoomRepository,
+    SessionTypeRepository,
+)
+from models.repositories.clinic import ClinicRepository
+from models.repositories.infusions import InfusionRepository
+from models.repositories.sessions import SessionRepository
+from models.repositories.therapists import TherapistRepository, working_hours_of
+from models.tables import Infusion, Therapist, TherapySession, TimeOff
+from planner.board import Board, InfusionFacts, Occupation, TherapistState
+from planner.intervals import Interval
+from planner.localtime import day_bounds, local_date
+from planner.sessions import ACTIVE, InfusionStatus
+from planner.wording import in_sentence, possessive, words
+from planner.working_hours import shifts_between
+
+MAX_BUFFER = timedelta(minutes=240)
+
+
+def span_around(start: datetime, end: datetime, zone: ZoneInfo) -> Interval:
+    """What a check at ``[start, end)`` must see: its local days (daily limit) and buffers."""
+    first, _ = day_bounds(local_date(start, zone), zone)
+    _, last = day_bounds(local_date(end, zone), zone)
+    return Interval(min(first, start - MAX_BUFFER), max(last, end + MAX_BUFFER))
+
+
+def therapist_state(
+    row: Therapist, time_off: list[TimeOff], first: date, last: date, zone: ZoneInfo
+) -> TherapistState:
+    """The therapist as the rules see it between two local dates (inclusive)."""
+    return TherapistState(
+        id=row.id,
+        disciplines=frozenset(row.disciplines),
+        buffer=timedelta(minutes=row.buffer_minutes),
+        max_per_day=row.max_sessions_per_day,
+        shifts=tuple(shifts_between(working_hours_of(row.working_hours), first, last, zone)),
+        time_off=tuple((t.id, Interval(t.start, t.end)) for t in time_off),
+        name=row.name,
+    )
+
+
+class Calendar:
+    """Reads the calendar around a time span into a ``Board`` (locking what a booking uses)."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self.clinic = ClinicRepository(db)
+        self.patients = PatientRepository(db)
+        self.therapists = TherapistRepository(db)
+        self.rooms = RoomRepository(db)
+        self.infusions = InfusionRepository(db)
+        self.sessions = SessionRepository(db)
+        self.session_types = SessionTypeRepository(db)
+
+    def facts(self, infusion: Infusion, patient_name: str = "") -> InfusionFacts:
+        """The infusion with its windows, under the protocol version it was recorded with."""
+        protocol = self.clinic.protocol(infusion.protocol_version)
+        return InfusionFacts(
+            id=infusion.id,
+            patient_id=infusion.patient_id,
+            cancelled=infusion.status == InfusionStatus.cancelled,
+            start=infusion.start,
+            end=infusion.end,
+            windows=protocol.windows_for(
+                infusion.start, timedelta(minutes=infusion.duration_minutes)
+            ),
+            patient_name=patient_name,
+        )
+
+    def board(
+        self,
+        infusion: Infusion,
+        span: Interval,
+        zone: ZoneInfo,
+        now: datetime,
+        *,
+        therapist_ids: list[int] | None = None,
+        patient_ids: list[int] | None = None,
+    ) -> Board:
+        """The calendar around ``span`` for booking sessions of ``infusion``.
+
+        ``therapist_ids`` limits (and locks) the therapists considered; ``None`` means all.
+        ``patient_ids`` (default: the infusion's patient) are locked and their infusions read.
+        """
+        patients = sorted(set(patient_ids or []) | {infusion.patient_id})
+        self.patients.lock(patients)
+        therapists = self.therapists.locked(therapist_ids)
+        rooms = self.rooms.kinds_locked()
+        ids = [t.id for t in therapists]
+        time_off = self.therapists.time_off_between(span.start, span.end, ids)
+        first, last = local_date(span.start, zone), local_date(span.end, zone)
+        sessions = self.sessions.not_cancelled_between(span.start, span.end)
+        infusions = self.infusions.of_patients_between(patients, span.start, span.end)
+        names = self._patient_names(sessions, infusions, infusion.patient_id)
+        kinds = {key: kind.title for key, kind in self.session_types.kinds().items()}
+        occupations = [_session_occupation(s, names, kinds) for s in sessions]
+        occupations += [_infusion_occupation(i, names) for i in infusions]
+        return Board(
+            zone=zone,
+            now=now,
+            infusion=self.facts(infusion, names.get(infusion.patient_id, "")),
+            therapists={
+                t.id: therapist_state(t, time_off.get(t.id, []), first, last, zone)
+                for t in therapists
+            },
+            rooms=rooms,
+            occupations=occupations,
+            room_names=self.rooms.names(),
+        )
+
+    def _patient_names(
+        self, sessions: list[TherapySession], infusions: list[Infusion], patient_id: int
+    ) -> dict[int, str]:
+        ids = {s.patient_id for s in sessions} | {i.patient_id for i in infusions} | {patient_id}
+        return {pid: row.name for pid, row in self.patients.by_ids(ids).items()}
+
+
+def _session_occupation(
+    row: TherapySession, names: dict[int, str], kinds: dict[str, str]
+) -> Occupation:
+    patient = names.get(row.patient_id, f"patient {row.patient_id}")
+    title = kinds.get(row.session_type, words(row.session_type))
+    return Occupation(
+        kind="session",
+        id=row.id,
+        start=row.start,
+        end=row.end,
+        therapist_id=row.therapist_id,
+        patient_id=row.patient_id,
+        room_id=row.room_id,
+        active=row.status in ACTIVE,
+        what=f"{possessive(patient)} {in_sentence(title)}",
+        infusion_id=row.infusion_id,
+        session_type=row.session_type,
+    )
+
+
+def _infusion_occupation(row: Infusion, names: dict[int, str]) -> Occupation:
+    patient = names.get(row.patient_id, f"patient {row.patient_id}")
+    return Occupation(
+        "infusion",
+        row.id,
+        row.start,
+        row.end,
+        patient_id=row.patient_id,
+        what=f"{possessive(patient)} infusion",
+        infusion_id=row.id,
+    )

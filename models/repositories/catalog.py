@@ -1,0 +1,138 @@
+"""Rooms, session types and patients: the clinic's catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.ranges import Page
+from models.tables import Patient, Room, SessionType, TherapySession
+from planner.board import SessionKind
+from planner.errors import NotFound, UnknownReference
+
+PATIENT_CHOICES = 300
+
+
+def kind_of(row: SessionType) -> SessionKind:
+    return SessionKind(
+        key=row.key,
+        duration=timedelta(minutes=row.duration_minutes),
+        discipline=row.discipline,
+        window=row.window,
+        room_kind=row.room_kind,
+        name=row.name,
+    )
+
+
+class RoomRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, row: Room) -> Room:
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def page(self, page: Page) -> list[Room]:
+        query = select(Room).order_by(Room.id).limit(page.limit + 1).offset(page.offset)
+        return list(self.db.scalars(query))
+
+    def kinds_locked(self) -> dict[int, str]:
+        """Every room's kind, rows locked in id order on PostgreSQL (after the therapists)."""
+        query = select(Room.id, Room.kind).order_by(Room.id).with_for_update()
+        return {ident: value for ident, value in self.db.execute(query)}
+
+    def names(self) -> dict[int, str]:
+        return {ident: value for ident, value in self.db.execute(select(Room.id, Room.name))}
+
+
+class SessionTypeRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, row: SessionType) -> SessionType:
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def exists(self, key: str) -> bool:
+        return self.db.scalar(select(SessionType.id).where(SessionType.key == key)) is not None
+
+    def page(self, page: Page) -> list[SessionType]:
+        query = select(SessionType).order_by(SessionType.id)
+        return list(self.db.scalars(query.limit(page.limit + 1).offset(page.offset)))
+
+    def kind(self, key: str) -> SessionKind:
+        """The session type a request names (422 ``unknown_reference`` when there is none)."""
+        row = self.db.scalars(select(SessionType).where(SessionType.key == key)).first()
+        if row is None:
+            raise UnknownReference("session type", key)
+        return kind_of(row)
+
+    def kinds(self, keys: Sequence[str] | None = None) -> dict[str, SessionKind]:
+        """The named session types (all when ``keys`` is None), by key; unknown keys refused."""
+        query = select(SessionType).order_by(SessionType.id)
+        if keys is not None:
+            query = query.where(SessionType.key.in_(list(keys)))
+        found = {row.key: kind_of(row) for row in self.db.scalars(query)}
+        missing = [key for key in keys or () if key not in found]
+        if missing:
+            raise UnknownReference("session type", ", ".join(missing))
+        return found
+
+    def keys_using_windows_other_than(self, windows: Iterable[str]) -> list[str]:
+        query = select(SessionType.key).where(SessionType.window.not_in(list(windows)))
+        return sorted(self.db.scalars(query))
+
+
+class PatientRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, row: Patient) -> Patient:
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def get(self, patient_id: int) -> Patient:
+        row = self.db.get(Patient, patient_id)
+        if row is None:
+            raise NotFound("patient", patient_id)
+        return row
+
+    def locked_reference(self, patient_id: int) -> Patient:
+        """The patient a request names, its row locked (PostgreSQL) before bookings read."""
+        row = self.db.get(Patient, patient_id, with_for_update=True)
+        if row is None:
+            raise UnknownReference("patient", patient_id)
+        return row
+
+    def lock(self, ids: Iterable[int]) -> None:
+        """Lock the patients' rows in id order (PostgreSQL): the first lock of a booking."""
+        wanted = sorted(set(ids))
+        query = select(Patient.id).where(Patient.id.in_(wanted)).order_by(Patient.id)
+        self.db.execute(query.with_for_update())
+
+    def by_mrn(self, mrn: str) -> Patient | None:
+        return self.db.scalars(select(Patient).where(Patient.mrn == mrn)).first()
+
+    def by_ids(self, ids: Iterable[int]) -> dict[int, Patient]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        return {
+            row.id: row for row in self.db.scalars(select(Patient).where(Patient.id.in_(wanted)))
+        }
+
+    def newest(self, limit: int = PATIENT_CHOICES) -> list[Patient]:
+        """The most recently added patients first (the "record an infusion" form's list)."""
+        return list(self.db.scalars(select(Patient).order_by(Patient.id.desc()).limit(limit)))
+
+    def has_session_with(self, patient_id: int, therapist_id: int | None) -> bool:
+        query = select(TherapySession.id).where(
+            TherapySession.patient_id == patient_id, TherapySession.therapist_id == therapist_id
+        )
+        return self.db.scalar(query.limit(1)) is not None

@@ -1,0 +1,102 @@
+"""The clinic's one row (name, time zone) and the versions of its window protocol."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.tables import Clinic, ProtocolVersion
+from planner.durations import format_duration, parse_duration
+from planner.protocol import Anchor, Protocol, WindowSpec
+
+CLINIC_ID = 1
+
+
+def windows_to_json(windows: tuple[WindowSpec, ...]) -> list[dict[str, Any]]:
+    """A protocol's rows as stored (ISO 8601 durations)."""
+    return [
+        {
+            "key": w.key,
+            "label": w.label,
+            "implication": w.implication,
+            "start_offset": format_duration(w.start_offset),
+            "end_offset": format_duration(w.end_offset),
+            "target_offset": format_duration(w.target_offset) if w.target_offset else None,
+        }
+        for w in windows
+    ]
+
+
+def protocol_of(row: ProtocolVersion) -> Protocol:
+    windows = tuple(
+        WindowSpec(
+            key=w["key"],
+            label=w["label"],
+            implication=w.get("implication", ""),
+            start_offset=parse_duration(w["start_offset"]),
+            end_offset=parse_duration(w["end_offset"]),
+            target_offset=parse_duration(w["target_offset"]) if w.get("target_offset") else None,
+        )
+        for w in row.windows
+    )
+    anchor: Anchor = "start" if row.anchor == "start" else "end"
+    return Protocol(version=row.version, anchor=anchor, windows=windows)
+
+
+class ClinicRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self._protocols: dict[int, Protocol] = {}
+
+    def row(self) -> Clinic:
+        found = self.db.get(Clinic, CLINIC_ID)
+        if found is None:
+            raise RuntimeError("the clinic row is created at start-up")
+        return found
+
+    def exists(self) -> bool:
+        return self.db.get(Clinic, CLINIC_ID) is not None
+
+    def add(self, name: str, timezone: str) -> Clinic:
+        row = Clinic(id=CLINIC_ID, name=name, timezone=timezone)
+        self.db.add(row)
+        return row
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.row().timezone)
+
+    def current_protocol(self) -> Protocol:
+        row = self.db.scalars(
+            select(ProtocolVersion).order_by(ProtocolVersion.version.desc()).limit(1)
+        ).first()
+        if row is None:
+            raise RuntimeError("the default protocol is created by the first migration")
+        return self._remember(protocol_of(row))
+
+    def protocol(self, version: int) -> Protocol:
+        """The protocol an infusion was recorded under (each version read once)."""
+        if version not in self._protocols:
+            row = self.db.get(ProtocolVersion, version)
+            if row is None:
+                raise RuntimeError(f"protocol version {version} is missing")
+            self._remember(protocol_of(row))
+        return self._protocols[version]
+
+    def add_protocol(self, protocol: Protocol, created_at: datetime) -> Protocol:
+        self.db.add(
+            ProtocolVersion(
+                version=protocol.version,
+                anchor=protocol.anchor,
+                windows=windows_to_json(protocol.windows),
+                created_at=created_at,
+            )
+        )
+        return self._remember(protocol)
+
+    def _remember(self, protocol: Protocol) -> Protocol:
+        self._protocols[protocol.version] = protocol
+        return protocol

@@ -1,0 +1,81 @@
+"""Infusions: by id, by local day, and the overlaps a patient may not have."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.ranges import LONGEST_INFUSION, Page, on_local_day, overlapping
+from models.tables import Infusion
+from planner.errors import NotFound, UnknownReference
+from planner.sessions import InfusionStatus
+
+
+class InfusionRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, row: Infusion) -> Infusion:
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def get(self, infusion_id: int) -> Infusion:
+        row = self.db.get(Infusion, infusion_id)
+        if row is None:
+            raise NotFound("infusion", infusion_id)
+        return row
+
+    def reference(self, infusion_id: int) -> Infusion:
+        row = self.db.get(Infusion, infusion_id)
+        if row is None:
+            raise UnknownReference("infusion", infusion_id)
+        return row
+
+    def on_day(self, day: date | None, zone: ZoneInfo, page: Page) -> list[Infusion]:
+        """Infusions starting on the clinic's local ``day`` (every day when None), by start."""
+        query = select(Infusion).order_by(Infusion.start, Infusion.id)
+        if day is not None:
+            query = query.where(on_local_day(Infusion.start, day, zone))
+        return list(self.db.scalars(query.limit(page.limit + 1).offset(page.offset)))
+
+    def scheduled_starting(self, first: datetime, last: datetime) -> list[Infusion]:
+        """Infusions not cancelled that start in ``[first, last)``, by start."""
+        query = (
+            select(Infusion)
+            .where(
+                Infusion.start >= first,
+                Infusion.start < last,
+                Infusion.status != InfusionStatus.cancelled,
+            )
+            .order_by(Infusion.start, Infusion.id)
+        )
+        return list(self.db.scalars(query))
+
+    def of_patients_between(
+        self, patient_ids: Iterable[int], lo: datetime, hi: datetime
+    ) -> list[Infusion]:
+        """The patients' infusions (not cancelled) overlapping ``[lo, hi)``."""
+        query = select(Infusion).where(
+            Infusion.patient_id.in_(list(patient_ids)),
+            Infusion.status != InfusionStatus.cancelled,
+            overlapping(Infusion.start, Infusion.end, lo, hi, LONGEST_INFUSION),
+        )
+        return list(self.db.scalars(query))
+
+    def first_overlap(
+        self, patient_id: int, start: datetime, end: datetime, ignore: int | None = None
+    ) -> Infusion | None:
+        """Another infusion of the patient at that time, if there is one."""
+        query = select(Infusion).where(
+            Infusion.patient_id == patient_id,
+            Infusion.status != InfusionStatus.cancelled,
+            overlapping(Infusion.start, Infusion.end, start, end, LONGEST_INFUSION),
+        )
+        if ignore is not None:
+            query = query.where(Infusion.id != ignore)
+        return self.db.scalars(query.order_by(Infusion.start).limit(1)).first()

@@ -1,0 +1,118 @@
+"""Therapy sessions (table ``sessions``): by infusion, day, therapist, patient and time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.ranges import LONGEST_SESSION, Page, on_local_day, overlapping
+from models.tables import TherapySession
+from planner.errors import NotFound
+from planner.sessions import ACTIVE, HELD, SessionStatus
+
+
+class SessionRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, row: TherapySession) -> TherapySession:
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def get(self, session_id: int) -> TherapySession:
+        row = self.db.get(TherapySession, session_id)
+        if row is None:
+            raise NotFound("session", session_id)
+        return row
+
+    def of_infusions(self, infusion_ids: Iterable[int]) -> dict[int, list[TherapySession]]:
+        """Every session of the infusions (whatever its status), by infusion, in time order."""
+        ids = list(infusion_ids)
+        found: dict[int, list[TherapySession]] = defaultdict(list)
+        if not ids:
+            return found
+        query = (
+            select(TherapySession)
+            .where(TherapySession.infusion_id.in_(ids))
+            .order_by(TherapySession.start, TherapySession.id)
+        )
+        for row in self.db.scalars(query):
+            found[row.infusion_id].append(row)
+        return found
+
+    def of_infusion(
+        self, infusion_id: int, statuses: Iterable[SessionStatus] = ACTIVE
+    ) -> list[TherapySession]:
+        query = (
+            select(TherapySession)
+            .where(
+                TherapySession.infusion_id == infusion_id,
+                TherapySession.status.in_(list(statuses)),
+            )
+            .order_by(TherapySession.start, TherapySession.id)
+        )
+        return list(self.db.scalars(query))
+
+    def held_types(self, infusion_ids: Iterable[int]) -> dict[int, set[str]]:
+        """The care-plan items done or to come (booked, checked in, completed), by infusion."""
+        ids = list(infusion_ids)
+        found: dict[int, set[str]] = defaultdict(set)
+        if not ids:
+            return found
+        query = select(TherapySession.infusion_id, TherapySession.session_type).where(
+            TherapySession.infusion_id.in_(ids), TherapySession.status.in_(list(HELD))
+        )
+        for infusion_id, key in self.db.execute(query):
+            found[infusion_id].add(key)
+        return found
+
+    def listed(
+        self,
+        zone: ZoneInfo,
+        page: Page,
+        *,
+        day: date | None = None,
+        therapist_id: int | None = None,
+        patient_id: int | None = None,
+    ) -> list[TherapySession]:
+        """Sessions by local day, therapist and patient, in time order (one page)."""
+        query = select(TherapySession).order_by(TherapySession.start, TherapySession.id)
+        if day is not None:
+            query = query.where(on_local_day(TherapySession.start, day, zone))
+        if therapist_id is not None:
+            query = query.where(TherapySession.therapist_id == therapist_id)
+        if patient_id is not None:
+            query = query.where(TherapySession.patient_id == patient_id)
+        return list(self.db.scalars(query.limit(page.limit + 1).offset(page.offset)))
+
+    def of_therapist_between(
+        self, therapist_id: int, lo: datetime, hi: datetime
+    ) -> list[TherapySession]:
+        """The therapist's sessions (any status) overlapping ``[lo, hi)``, in time order."""
+        query = (
+            select(TherapySession)
+            .where(
+                TherapySession.therapist_id == therapist_id,
+                overlapping(TherapySession.start, TherapySession.end, lo, hi, LONGEST_SESSION),
+            )
+            .order_by(TherapySession.start, TherapySession.id)
+        )
+        return list(self.db.scalars(query))
+
+    def not_cancelled_between(self, lo: datetime, hi: datetime) -> list[TherapySession]:
+        """Sessions that are not cancelled and overlap ``[lo, hi)``."""
+        query = (
+            select(TherapySession)
+            .where(
+                overlapping(TherapySession.start, TherapySession.end, lo, hi, LONGEST_SESSION),
+                TherapySession.status != SessionStatus.cancelled,
+            )
+            .order_by(TherapySession.start, TherapySession.id)
+        )
+        return list(self.db.scalars(query))

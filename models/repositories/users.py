@@ -1,0 +1,84 @@
+"""Users, their bearer tokens (stored only as a hash) and failed login attempts."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from models.ranges import Page
+from models.tables import ApiToken, LoginAttempt, User
+from planner.errors import NotFound
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, row: User) -> User:
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def get(self, user_id: int) -> User:
+        row = self.db.get(User, user_id)
+        if row is None:
+            raise NotFound("user", user_id)
+        return row
+
+    def named(self, username: str) -> User | None:
+        return self.db.scalars(select(User).where(User.username == username)).first()
+
+    def any_exists(self) -> bool:
+        return self.db.scalars(select(User.id).limit(1)).first() is not None
+
+    def page(self, page: Page) -> list[User]:
+        query = select(User).order_by(User.id).limit(page.limit + 1).offset(page.offset)
+        return list(self.db.scalars(query))
+
+    # -- tokens ------------------------------------------------------------------------------
+    def add_token(self, row: ApiToken) -> ApiToken:
+        self.db.add(row)
+        return row
+
+    def holder_of(self, token: str) -> tuple[User, ApiToken] | None:
+        query = (
+            select(User, ApiToken)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == hash_token(token))
+        )
+        row = self.db.execute(query).first()
+        return None if row is None else (row[0], row[1])
+
+    def token_known(self, token: str) -> bool:
+        query = select(ApiToken.id).where(ApiToken.token_hash == hash_token(token))
+        return self.db.scalar(query) is not None
+
+    def delete_token(self, token: str) -> None:
+        self.db.execute(delete(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+
+    def delete_tokens_of(self, user_id: int) -> int:
+        result = self.db.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    # -- failed logins -----------------------------------------------------------------------
+    def failures_since(self, since: datetime, username: str, address: str) -> int:
+        query = select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.at > since,
+            or_(LoginAttempt.username == username, LoginAttempt.address == address),
+        )
+        return int(self.db.scalar(query) or 0)
+
+    def add_failure(self, username: str, address: str, at: datetime) -> None:
+        self.db.add(LoginAttempt(username=username, address=address, at=at))
+
+    def forget_failures(self, username: str, until: datetime) -> None:
+        self.db.execute(
+            delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.at <= until)
+        )

@@ -1,0 +1,186 @@
+"""Placing one infusion's sessions jointly: the care plan, and its re-plan when it moves.
+
+A depth-first branch and bound over each item's candidate slots: it tries the items with
+the fewest candidates first and every candidate of each (not first-fit), so if a joint
+assignment exists among the candidates it is found. Among those it keeps the best: most
+sessions placed, then least distance to the windows' targets, then fewest sessions away from
+their preferred therapist (a re-plan keeps therapists), then the lightest loads. Each
+tentative booking is checked by ``Board.check`` with the ones before it on the board, so
+the sessions of one plan never overlap each other (nor share a therapist inside a buffer or
+a room). Items are indexed: one plan may hold two sessions of the same type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from planner.board import Board, Placement, SessionKind
+from planner.errors import Code, PlannerError
+from planner.slots import find_slots, grid_starts
+from planner.wording import span
+
+EXPLAIN_SAMPLE = 240
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    session_type: str
+    code: Code
+    detail: str
+
+
+@dataclass(frozen=True)
+class JointPlan:
+    placements: dict[int, Placement]  # by item index
+    unplaced: dict[int, Unplaced] = field(default_factory=dict)
+
+    @property
+    def deviation(self) -> float:
+        return sum(p.score for p in self.placements.values())
+
+
+Score = tuple[int, float, int, int]
+
+
+@dataclass
+class _Search:
+    board: Board
+    kinds: Sequence[SessionKind]
+    options: dict[int, list[Placement]]
+    order: list[int]
+    prefer: Mapping[int, int]
+    node_budget: int
+    best: dict[int, Placement] = field(default_factory=dict)
+    best_score: Score = (0, 0.0, 0, 0)
+    nodes: int = 0
+
+    def score(self, chosen: dict[int, Placement]) -> Score:
+        return (
+            -len(chosen),
+            sum(p.score for p in chosen.values()),
+            sum(
+                1
+                for i, p in chosen.items()
+                if i in self.prefer and self.prefer[i] != p.therapist_id
+            ),
+            sum(p.day_load for p in chosen.values()),
+        )
+
+    def run(self, depth: int, chosen: dict[int, Placement]) -> None:
+        self.nodes += 1
+        if depth == len(self.order):
+            current = self.score(chosen)
+            if not self.best or current < self.best_score:
+                self.best, self.best_score = dict(chosen), current
+            return
+        if self.best and len(chosen) + (len(self.order) - depth) < -self.best_score[0]:
+            return  # cannot place more than the best already found
+        item = self.order[depth]
+        for candidate in self.options[item]:
+            if self.nodes > self.node_budget:
+                break
+            placement = self._fits(item, candidate)
+            if placement is None or self._worse_already(chosen, depth, placement):
+                continue
+            held = self.board.tentative(placement, -(item + 1), self.kinds[item])
+            self.board.add(held)
+            chosen[item] = placement
+            self.run(depth + 1, chosen)
+            del chosen[item]
+            self.board.remove(held)
+        self.run(depth + 1, chosen)
+
+    def _fits(self, item: int, candidate: Placement) -> Placement | None:
+        try:
+            return self.board.check(
+                self.kinds[item], candidate.start, therapist_id=candidate.therapist_id
+            )
+        except PlannerError:
+            return None
+
+    def _worse_already(
+        self, chosen: dict[int, Placement], depth: int, placement: Placement
+    ) -> bool:
+        """Same count as the best at most, and already further from the targets."""
+        if not self.best or len(chosen) + (len(self.order) - depth) != -self.best_score[0]:
+            return False
+        return sum(p.score for p in chosen.values()) + placement.score > self.best_score[1]
+
+
+def plan_jointly(
+    board: Board,
+    kinds: Sequence[SessionKind],
+    *,
+    prefer_therapist: Mapping[int, int] | None = None,
+    candidates_per_kind: int = 120,
+    node_budget: int = 40_000,
+) -> JointPlan:
+    """The best joint placement of ``kinds`` (item ``i`` is ``kinds[i]``); nothing is booked.
+
+    ``prefer_therapist`` maps an item to the therapist it had (a re-plan keeps therapists
+    where it costs nothing else).
+    """
+    by_key: dict[str, list[Placement]] = {}
+    options: dict[int, list[Placement]] = {}
+    for index, kind in enumerate(kinds):
+        if kind.key not in by_key:
+            by_key[kind.key] = find_slots(board, kind, limit=candidates_per_kind)
+        options[index] = by_key[kind.key]
+    order = sorted(range(len(kinds)), key=lambda i: (len(options[i]), kinds[i].key, i))
+    search = _Search(board, kinds, options, order, prefer_therapist or {}, node_budget)
+    search.run(0, {})
+    placed = dict(sorted(search.best.items()))
+    held = [board.tentative(p, -(i + 1), kinds[i]) for i, p in placed.items()]
+    for occupation in held:
+        board.add(occupation)
+    unplaced = {i: explain(board, kind) for i, kind in enumerate(kinds) if i not in placed}
+    for occupation in held:
+        board.remove(occupation)
+    return JointPlan(placements=placed, unplaced=unplaced)
+
+
+def explain(board: Board, kind: SessionKind) -> Unplaced:
+    """Why ``kind`` has no slot: the code of the rule that blocked the last candidate."""
+    window = board.infusion.window(kind.window)
+    if board.infusion.cancelled:
+        return Unplaced(kind.key, Code.infusion_cancelled, "the infusion is cancelled")
+    if window is None:
+        return Unplaced(kind.key, Code.outside_window, f"the protocol has no {kind.window} window")
+    latest = window.end - kind.duration
+    starts: list[datetime] = (
+        list(grid_starts(window.start, latest, board.zone)) if latest >= window.start else []
+    )
+    if not starts:
+        return Unplaced(
+            kind.key,
+            Code.no_slot,
+            f"{kind.title} does not fit in the {window.label} window "
+            f"({span(window.start, window.end, board.zone)})",
+        )
+    future = [s for s in starts if s >= board.now]
+    if not future:
+        return Unplaced(kind.key, Code.in_the_past, f"the {window.label} window has passed")
+    qualified = [t.id for t in board.therapists.values() if kind.discipline in t.disciplines]
+    if not qualified:
+        return Unplaced(
+            kind.key,
+            Code.discipline_mismatch,
+            f"no therapist practises {kind.discipline.replace('_', ' ')}",
+        )
+    return _last_refusal(board, kind, future, qualified)
+
+
+def _last_refusal(
+    board: Board, kind: SessionKind, future: list[datetime], qualified: list[int]
+) -> Unplaced:
+    step = max(1, len(future) // EXPLAIN_SAMPLE)  # long windows: a sample, ending at the last
+    last = PlannerError(Code.no_slot, "no candidate time")
+    for start in future[::-1][::step][::-1]:
+        for therapist_id in qualified:
+            try:
+                board.check(kind, start, therapist_id=therapist_id)
+            except PlannerError as refusal:
+                last = refusal
+    return Unplaced(kind.key, last.code, last.detail)

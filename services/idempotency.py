@@ -1,0 +1,124 @@
+"""``Idempotency-Key``: the same key and request answer the same, and nothing is done twice.
+
+The key is claimed, the work done and the answer stored in ONE transaction, so a crash at
+any point leaves either nothing (a retry does the work) or the work with its answer (a retry
+replays it). A concurrent request with the same key waits for the first (PostgreSQL: the
+unique index; SQLite: the write lock) and then replays its answer. A refusal is stored in a
+transaction of its own after the work's rolled back: if the process dies in between, the
+retry simply asks again. Keys belong to the caller and expire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any, TypeVar
+
+from models.tables import IdempotencyKey
+from models.uow import UnitOfWork
+from planner.errors import Code, PlannerError
+from planner.localtime import Clock
+
+T = TypeVar("T")
+IN_FLIGHT = "a request with this Idempotency-Key is still being processed; retry"
+
+
+@dataclass(frozen=True)
+class Once:
+    """What makes a request the same request: who, which key, and the request's fingerprint."""
+
+    user_id: int
+    key: str
+    fingerprint: str
+    ttl: timedelta
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any  # JSON
+    replayed: bool = False
+
+
+Render = Callable[[T], Answer]
+RenderRefusal = Callable[[PlannerError], Answer]
+
+
+def idempotently(
+    uow: UnitOfWork,
+    once: Once,
+    clock: Clock,
+    work: Callable[[UnitOfWork], T],
+    render: Render[T],
+    render_refusal: RenderRefusal,
+) -> Answer:
+    """Run ``work`` (inside the open unit of work, not committing) at most once per key."""
+    try:
+        with uow:
+            claimed = _claim(uow, once, clock)
+            if isinstance(claimed, Answer):
+                return claimed
+            try:
+                answer = render(work(uow))
+            except PlannerError as refusal:
+                refused = refusal
+            else:
+                uow.idempotency.answer(claimed, answer.status, answer.body)
+                uow.commit()
+                return answer
+    except PlannerError as error:
+        if error.code != Code.idempotency_in_flight:
+            raise
+        return _replay(uow, once, clock)
+    answer = render_refusal(refused)
+    _store_refusal(uow, once, clock, answer)
+    return answer
+
+
+def _claim(uow: UnitOfWork, once: Once, clock: Clock) -> Answer | IdempotencyKey:
+    """Claim the key in this transaction, or the answer its first use gave."""
+    now = clock().astimezone(UTC)
+    row = uow.idempotency.find(once.user_id, once.key, now)
+    if row is None:
+        return uow.idempotency.claim(once.user_id, once.key, once.fingerprint, now, now + once.ttl)
+    return _stored(row, once)
+
+
+def _stored(row: IdempotencyKey, once: Once) -> Answer:
+    if row.request_hash != once.fingerprint:
+        raise PlannerError(
+            Code.idempotency_key_reused,
+            "this Idempotency-Key was used with a different request body",
+        )
+    if row.state != "done":
+        raise PlannerError(Code.idempotency_in_flight, IN_FLIGHT)
+    stored = row.response_body or {}
+    return Answer(row.response_status or 200, stored.get("body"), replayed=True)
+
+
+def _replay(uow: UnitOfWork, once: Once, clock: Clock) -> Answer:
+    """A concurrent request with the same key claimed it first: answer what it answered."""
+    with uow:
+        row = uow.idempotency.find(once.user_id, once.key, clock().astimezone(UTC))
+        if row is None:
+            raise PlannerError(Code.idempotency_in_flight, IN_FLIGHT)
+        return _stored(row, once)
+
+
+def _store_refusal(uow: UnitOfWork, once: Once, clock: Clock, answer: Answer) -> None:
+    """Remember a refusal, in a new transaction (the work's was rolled back)."""
+    try:
+        with uow:
+            now = clock().astimezone(UTC)
+            row = uow.idempotency.find(once.user_id, once.key, now)
+            if row is None:
+                row = uow.idempotency.claim(
+                    once.user_id, once.key, once.fingerprint, now, now + once.ttl
+                )
+            if row.request_hash == once.fingerprint and row.state != "done":
+                uow.idempotency.answer(row, answer.status, answer.body)
+                uow.commit()
+    except PlannerError as error:  # a concurrent request stored its answer meanwhile
+        if error.code != Code.idempotency_in_flight:
+            raise
