@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dateutil import rrule
-
 from models.uow import UnitOfWork
+from planner import recurrence
 from planner.board import Board, Placement, SessionKind
-from planner.errors import PlannerError, ValidationFailed
+from planner.errors import PlannerError
 from planner.localtime import Clock, instant_in, local_instant, require_whole_minutes
 from planner.slots import GRID
 from services.booking import insert_session
@@ -29,21 +28,7 @@ MAX_OCCURRENCES = 200
 
 
 def _expand(rule_text: str, first_wall: datetime, until: datetime) -> list[datetime]:
-    body = rule_text.strip()
-    body = body[6:] if body.upper().startswith("RRULE:") else body
-    if any(part in body.upper() for part in ("DTSTART", "TZID", "\n")):
-        raise ValidationFailed("rrule: give the RRULE alone; `start` is its DTSTART")
-    try:
-        rule = rrule.rrulestr(body, dtstart=first_wall)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise ValidationFailed(f"rrule {rule_text!r} is not a valid RFC 5545 RRULE: {exc}") from exc
-    bounded = "COUNT=" in body.upper() or "UNTIL=" in body.upper()
-    found: list[datetime] = []
-    for wall in rule:
-        if len(found) >= MAX_OCCURRENCES or (not bounded and wall > until):
-            break
-        found.append(wall)
-    return found
+    return recurrence.series(rule_text, first_wall, until, limit=MAX_OCCURRENCES)
 
 
 def _place(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -69,7 +70,7 @@ def test_therapist_defaults(api: Api) -> None:
 BAD_WORKING_HOURS = [
     (hours(rrule="NOTARULE"), "RRULE"),
     (hours(rrule="FREQ=WEEKLY;BYDAY=XX"), "RRULE"),
-    (hours(rrule="FREQ=HOURLY"), "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY"),
+    (hours(rrule="FREQ=HOURLY"), "FREQ must be DAILY, WEEKLY or MONTHLY"),
     (hours(rrule="FREQ=DAILY;INTERVAL=0"), "INTERVAL"),
     (hours(rrule="FREQ=DAILY;BYHOUR=9"), "BYHOUR"),
     (hours(start="17:00", end="08:00"), "must be after they start"),
@@ -140,6 +141,33 @@ def test_patch_therapist_refuses(api: Api) -> None:
         response = api.client.patch(path, json=body, headers=ADMIN)
         problem = assert_problem(response, 422, "validation_error", (body, words))
         assert words in problem["detail"], (body, problem["detail"])
+        assert api.ok("GET", path) == created
+
+
+# The filed issue's rules. The first two were stored as working hours and then broke every
+# slot search for the therapist (IndexError, or 10 s of searching for a 31 February).
+HOSTILE_RULES = [
+    ("FREQ=YEARLY;BYEASTER=-100000", "BYEASTER is not allowed"),
+    ("FREQ=DAILY;BYSETPOS=1;BYMONTH=2;BYMONTHDAY=31", "BYSETPOS is not allowed"),
+    ("FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30;BYHOUR=1;COUNT=1", "BYHOUR is not allowed"),
+    ("FREQ=DAILY;INTERVAL=-1;COUNT=3", "INTERVAL must be a whole number from 1"),
+    ("FREQ=DAILY;INTERVAL=-5", "INTERVAL must be a whole number from 1"),
+    ("FREQ=YEARLY;BYEASTER=-100000;COUNT=1", "BYEASTER is not allowed"),
+    ("FREQ=SECONDLY;INTERVAL=7;COUNT=4", "FREQ must be DAILY, WEEKLY or MONTHLY"),
+    ("FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=31;UNTIL=20000101", "no date matches it"),
+]
+
+
+def test_patch_refuses_rules_that_would_break_scheduling(api: Api) -> None:
+    created = api.ok("POST", "/api/therapists", therapist_body(), 201)
+    path = f"/api/therapists/{created['id']}"
+    for rule, words in HOSTILE_RULES:
+        began = time.perf_counter()
+        response = api.client.patch(path, json={"working_hours": hours(rrule=rule)}, headers=ADMIN)
+        problem = assert_problem(response, 422, "validation_error", rule)
+        assert time.perf_counter() - began < 2, rule
+        assert problem["detail"].startswith(f"working_hours[0]: rrule {rule!r}"), problem
+        assert words in problem["detail"], (rule, problem["detail"])
         assert api.ok("GET", path) == created
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from tests.problems import assert_problem
 from tests.support import Api
 
 
@@ -101,3 +103,45 @@ def test_bad_rrule_is_422(api: Api, series: dict[str, Any]) -> None:
         {"session_type": "follow_up", "rrule": "FREQ=SOMETIMES", "start": "2026-03-04T10:00"},
     )
     assert response.status_code == 422 and response.json()["code"] == "validation_error"
+
+
+HOSTILE_RULES = [
+    "FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30;BYHOUR=1;COUNT=1",  # searched for 61 s
+    "FREQ=DAILY;INTERVAL=-1;COUNT=3",  # these three answered 500
+    "FREQ=DAILY;INTERVAL=-5",
+    "FREQ=YEARLY;BYEASTER=-100000;COUNT=1",
+    "FREQ=SECONDLY;INTERVAL=7;COUNT=4",  # booked sessions at 10:30:07
+    "FREQ=YEARLY;BYEASTER=-100000",
+    "FREQ=DAILY;BYSETPOS=1;BYMONTH=2;BYMONTHDAY=31",
+    "FREQ=WEEKLY;COUNT=200",  # runs four years past its start
+]
+
+
+def test_hostile_rules_are_422_and_book_nothing(api: Api, series: dict[str, Any]) -> None:
+    infusion = series["infusion"]
+    path = f"/api/infusions/{infusion['id']}/follow-ups"
+    for rule in HOSTILE_RULES:
+        began = time.perf_counter()
+        body = {"session_type": "follow_up", "rrule": rule, "start": "2026-03-04T10:30"}
+        problem = assert_problem(api.post(path, body), 422, "validation_error", rule)
+        assert time.perf_counter() - began < 2, rule
+        assert problem["detail"].startswith(f"rrule {rule!r}"), problem
+    booked = api.get("/api/sessions", patient_id=infusion["patient_id"])
+    assert booked.status_code == 200 and booked.json() == []
+
+
+def test_until_is_inclusive_and_times_stay_whole_minutes(api: Api, series: dict[str, Any]) -> None:
+    answer = api.ok(
+        "POST",
+        f"/api/infusions/{series['infusion']['id']}/follow-ups",
+        {
+            "session_type": "follow_up",
+            "rrule": "FREQ=WEEKLY;UNTIL=20260318",
+            "start": "2026-03-04T10:30",
+        },
+    )
+    assert [s["start"] for s in answer["sessions"]] == [
+        "2026-03-04T10:30:00-05:00",
+        "2026-03-11T10:30:00-04:00",
+        "2026-03-18T10:30:00-04:00",
+    ]
