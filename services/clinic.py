@@ -14,6 +14,7 @@ from api.schemas.clinic import (
     WindowSpecPublic,
     WindowsPublic,
 )
+from models.db import hold_startup_lock
 from models.tables import Clinic, ProtocolVersion, SessionType
 from models.uow import UnitOfWork
 from planner.durations import parse_duration
@@ -31,9 +32,11 @@ from services.present import windows_public
 
 
 def ensure_clinic(uow: UnitOfWork, name: str, timezone: str) -> None:
-    """Create the clinic row on first start, from the settings (SPEC §8)."""
+    """Create the clinic row on first start, from the settings (SPEC §8); once, under the
+    start-up lock, however many servers start together."""
     zone_named(timezone)
     with uow:
+        hold_startup_lock(uow.session.connection())
         if uow.session.get(Clinic, 1) is None:
             uow.session.add(Clinic(id=1, name=name, timezone=timezone))
             uow.commit()

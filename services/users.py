@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from api.schemas.people import UserCreate, UserPublic
+from models.db import hold_startup_lock
 from models.tables import ApiToken, Therapist, User
 from models.uow import UnitOfWork
 from planner.errors import PlannerError
@@ -93,9 +94,13 @@ def actor_for_token(uow: UnitOfWork, token: str, now: datetime) -> Actor | None:
 
 
 def ensure_bootstrap_admin(uow: UnitOfWork, token: str) -> None:
-    """Make sure an administrator holding ``token`` exists (SPEC §5: bootstrap token)."""
+    """Make sure an administrator holding ``token`` exists (SPEC §5: bootstrap token).
+
+    Under the start-up lock: servers started together add the token once.
+    """
     with uow:
         session = uow.session
+        hold_startup_lock(session.connection())
         digest = hash_token(token)
         if session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first():
             return
@@ -113,10 +118,12 @@ def ensure_first_admin(uow: UnitOfWork) -> str | None:
     """On a database with no users at all, an ``admin`` with a random password (returned once).
 
     So a new clinic can log in right after ``planner serve``; the password is printed on
-    the console once and stored only as a hash.
+    the console once and stored only as a hash. Under the start-up lock: of several servers
+    started together on a new database exactly one creates the admin and prints a password.
     """
     with uow:
         session = uow.session
+        hold_startup_lock(session.connection())
         if session.scalars(select(User.id).limit(1)).first() is not None:
             return None
         password = secrets.token_urlsafe(12)
