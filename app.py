@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
 from api import errors
+from api.body_limit import BodyLimit
 from api.routes import audit, clinic, infusions, resources, sessions, users
 from api.settings import Settings
 from models.db import make_engine, session_factory
@@ -57,6 +58,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
         return response
+
+    # Added last, so it is the outermost of ours: nothing reads a body it refuses.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     for module in (clinic, users, resources, infusions, sessions, audit):
         app.include_router(module.router)
