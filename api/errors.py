@@ -131,16 +131,38 @@ def clinic_zone_name(app: FastAPI) -> str:
         return clinic(uow.session).timezone
 
 
-def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
-    errors = []
+MAX_ERRORS = 20  # errors listed in one answer; the rest are counted
+MAX_UNKNOWN_NAMED = 3  # unknown fields named in one answer; the rest are counted
+MAX_FIELD_CHARS = 100  # a field's name as echoed back (an unknown key may be very long)
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]], int]:
+    """What was wrong, briefly: at most MAX_ERRORS errors and MAX_UNKNOWN_NAMED unknown fields
+    are listed, however many the body had; how many more there were is counted."""
+    errors: list[dict[str, Any]] = []
+    unknown = omitted_unknown = omitted_other = 0
     for err in exc.errors():
+        is_unknown = err.get("type") == "extra_forbidden"
+        unknown += is_unknown
+        if (is_unknown and unknown > MAX_UNKNOWN_NAMED) or len(errors) >= MAX_ERRORS:
+            if is_unknown:
+                omitted_unknown += 1
+            else:
+                omitted_other += 1
+            continue
         location = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+        if len(location) > MAX_FIELD_CHARS:
+            location = location[: MAX_FIELD_CHARS - 1] + "…"
         message = err.get("msg", "invalid")
-        if err.get("type") == "extra_forbidden":
+        if is_unknown:
             message = "unknown field: it is not part of this request"
         errors.append({"field": location, "message": message})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-    return detail, errors
+    if omitted_unknown:
+        detail += f"; and {omitted_unknown} more unknown fields"
+    if omitted_other:
+        detail += f"; and {omitted_other} more errors"
+    return detail, errors, omitted_unknown + omitted_other
 
 
 def install(app: FastAPI) -> None:
@@ -153,8 +175,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        detail, errors = _validation_detail(exc)
-        return problem(422, "validation_error", detail, errors=errors)
+        detail, errors, omitted = _validation_detail(exc)
+        extra: dict[str, Any] = {"errors": errors}
+        if omitted:
+            extra["errors_omitted"] = omitted
+        return problem(422, "validation_error", detail, None, **extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""Request bodies: too large ones are refused before they are read.
+"""Request bodies: too large ones are refused before they are read, and a body full of
+unknown fields is answered with a short list of errors.
 
 Without a login anyone could send ``/api/login`` 13 MB of JSON with 700,000 unknown keys:
 the server parsed and validated all of it (16.8 s with the event loop blocked, so
@@ -20,6 +21,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.errors import MAX_ERRORS, MAX_UNKNOWN_NAMED
 from api.settings import Settings
 from app import create_app
 from tests.live_server import serve
@@ -150,3 +152,51 @@ def test_the_limit_is_a_setting_and_applies_to_api_bodies_and_page_forms(
         assert under.json()["code"] == "validation_error"
         fine = client.post("/api/patients", json={"name": "Pat Example"}, headers=ADMIN)
         assert fine.status_code == 201, fine.text
+
+
+def test_a_body_of_unknown_keys_just_under_the_limit_answers_a_short_422(
+    client: TestClient,
+) -> None:
+    count = 55_000
+    body = _unknown_keys_body(count)
+    assert LIMIT - 100_000 < len(body) <= LIMIT
+    started = time.monotonic()
+    answer = client.post("/api/login", content=body, headers={"Content-Type": "application/json"})
+    assert time.monotonic() - started < FAST
+    assert answer.status_code == 422, answer.text[:500]
+    assert len(answer.content) < 4000
+    problem = answer.json()
+    assert problem["code"] == "validation_error"
+    unknown = [e for e in problem["errors"] if e["message"].startswith("unknown field")]
+    assert [e["field"] for e in unknown] == ["field0000000", "field0000001", "field0000002"]
+    assert len(unknown) == MAX_UNKNOWN_NAMED
+    missing = {e["field"] for e in problem["errors"]} - {e["field"] for e in unknown}
+    assert missing == {"username", "password"}  # the real errors are still named
+    assert problem["errors_omitted"] == count - MAX_UNKNOWN_NAMED
+    assert f"and {count - MAX_UNKNOWN_NAMED} more unknown fields" in problem["detail"]
+
+
+def test_many_errors_are_listed_up_to_a_bound_and_counted(client: TestClient) -> None:
+    hours = [{"rrule": "", "start": 1} for _ in range(40)]  # three errors each
+    answer = client.post(
+        "/api/therapists",
+        json={"name": "Dana", "disciplines": ["physio"], "working_hours": hours},
+        headers=ADMIN,
+    )
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert len(problem["errors"]) == MAX_ERRORS
+    assert problem["errors_omitted"] == 120 - MAX_ERRORS
+    assert problem["errors"][0]["field"].startswith("working_hours.0.")
+    assert problem["detail"].endswith(f"; and {120 - MAX_ERRORS} more errors")
+
+
+def test_a_long_unknown_key_is_not_echoed_back_whole(client: TestClient) -> None:
+    answer = client.post(
+        "/api/login",
+        json={"username": "u", "password": "p", "k" * 100_000: 1},
+    )
+    assert answer.status_code == 422, answer.text[:500]
+    assert len(answer.content) < 1000
+    (error,) = answer.json()["errors"]
+    assert error["field"].startswith("kkkk") and len(error["field"]) <= 100
