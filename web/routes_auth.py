@@ -45,6 +45,13 @@ def login(request: Request, form: auth.LoginForm) -> Response:
             {"username": username, "error": "Enter your username and password."},
             status=422,
         )
+    if "\x00" in username or "\x00" in password:  # refused as the API refuses it
+        return render(
+            request,
+            "login.html",
+            {"username": "", "error": "Username and password must not contain the NUL character."},
+            status=422,
+        )
     address = request.client.host if request.client else "unknown"
     try:
         result = auth_service.login(
