@@ -37,7 +37,7 @@ def install(app: FastAPI) -> None:
         routes_infusion,
         routes_settings,
     )
-    from web.render import error_page
+    from web.render import PAGE_HEADERS, error_page
 
     pages = (routes_auth, routes_board, routes_infusion, routes_day, routes_settings, routes_audit)
     for module in pages:
@@ -62,6 +62,6 @@ def install(app: FastAPI) -> None:
             answer = api_unexpected(request, exc)
             return await answer if inspect.isawaitable(answer) else answer
         log.exception("unexpected error on a page")
-        return HTMLResponse(UNEXPECTED, status_code=500)
+        return HTMLResponse(UNEXPECTED, status_code=500, headers=PAGE_HEADERS)
 
     app.add_exception_handler(Exception, _unexpected)
