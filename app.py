@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.body_limit import BodyLimit
 from api.routes import audit, clinic, infusions, resources, sessions, users
 from models.audit import AuditContext
 from models.db import make_engine, session_factory
@@ -111,4 +112,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         app.include_router(module.router)
     install_pages(app)  # the server-rendered pages and /static
     app.add_middleware(RequestContext)
+    # Added last, so it is the outermost of ours: nothing reads a body it refuses.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

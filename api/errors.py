@@ -27,7 +27,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
-    413: "Payload too large",
+    413: "Content too large",
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal server error",
@@ -84,16 +84,38 @@ def _record_denial(request: Request, code: Code) -> None:
     record_denial(get_uow(request), entity, ident, code.value)
 
 
-def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
-    errors = []
+MAX_ERRORS = 20  # errors listed in one answer; the rest are counted
+MAX_UNKNOWN_NAMED = 3  # unknown fields named in one answer; the rest are counted
+MAX_FIELD_CHARS = 100  # a field's name as echoed back (an unknown key may be very long)
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]], int]:
+    """What was wrong, briefly: at most MAX_ERRORS errors and MAX_UNKNOWN_NAMED unknown fields
+    are listed, however many the body had; how many more there were is counted."""
+    errors: list[dict[str, Any]] = []
+    unknown = omitted_unknown = omitted_other = 0
     for err in exc.errors():
+        is_unknown = err.get("type") == "extra_forbidden"
+        unknown += is_unknown
+        if (is_unknown and unknown > MAX_UNKNOWN_NAMED) or len(errors) >= MAX_ERRORS:
+            if is_unknown:
+                omitted_unknown += 1
+            else:
+                omitted_other += 1
+            continue
         location = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+        if len(location) > MAX_FIELD_CHARS:
+            location = location[: MAX_FIELD_CHARS - 1] + "…"
         message = err.get("msg", "invalid")
-        if err.get("type") == "extra_forbidden":
+        if is_unknown:
             message = "unknown field: it is not part of this request"
         errors.append({"field": location, "message": message})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-    return detail, errors
+    if omitted_unknown:
+        detail += f"; and {omitted_unknown} more unknown fields"
+    if omitted_other:
+        detail += f"; and {omitted_other} more errors"
+    return detail, errors, omitted_unknown + omitted_other
 
 
 HTTP_CODES = {
@@ -113,8 +135,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        detail, errors = _validation_detail(exc)
-        return problem(Code.validation_error, detail, errors=errors)
+        detail, errors, omitted = _validation_detail(exc)
+        extra: dict[str, Any] = {"errors": errors}
+        if omitted:
+            extra["errors_omitted"] = omitted
+        return problem(Code.validation_error, detail, None, **extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

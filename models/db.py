@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The key of the PostgreSQL advisory lock that serialises start-up work (the migration, the
+# first admin, the bootstrap admin, the clinic row) across processes: "planner1" as an int64.
+STARTUP_LOCK_KEY = int.from_bytes(b"planner1", "big")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -48,6 +51,21 @@ def _serialise_sqlite_writes(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def hold_startup_lock(connection: Connection) -> None:
+    """Until this transaction ends, no other process does start-up work on the same database.
+
+    Several ``planner serve`` started at once each migrate and create the first rows; without
+    this the second one fails on a unique key. PostgreSQL: a transaction-level advisory lock,
+    released at commit or rollback, so a waiting process reads what the first one committed.
+    SQLite: every transaction already began with ``BEGIN IMMEDIATE`` (see above), which holds
+    the database's single write lock from the first statement to the end, so nothing to add.
+    """
+    if not connection.in_transaction():
+        raise RuntimeError("the start-up lock is held for a transaction; begin one first")
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STARTUP_LOCK_KEY})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

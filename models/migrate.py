@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from models.db import hold_startup_lock
+
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
@@ -18,7 +20,10 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate in one transaction, under the start-up lock: processes started together wait
+    for the first one's migration and then find the database at ``revision``."""
     config = alembic_config()
     with engine.begin() as connection:
+        hold_startup_lock(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.audit import AuditContext, Change, ChangeRecorder
 from models.calendar import Calendar
+from models.db import hold_startup_lock
 from models.repositories.audit import AuditRepository
 from models.repositories.catalog import PatientRepository, RoomRepository, SessionTypeRepository
 from models.repositories.clinic import ClinicRepository
@@ -147,6 +148,10 @@ class UnitOfWork:
 
     def flush(self) -> None:
         self.db.flush()
+
+    def hold_startup_lock(self) -> None:
+        """Until this transaction ends, no other process does start-up work (``models.db``)."""
+        hold_startup_lock(self.db.connection())
 
     def commit(self) -> None:
         db = self.db

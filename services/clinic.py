@@ -13,9 +13,11 @@ from services.views import ClinicView, WindowsPreview, local, local_window
 
 
 def ensure_clinic(uow: UnitOfWork, name: str, timezone: str) -> None:
-    """Create the clinic row on first start, from the settings."""
+    """Create the clinic row on first start, from the settings; once, under the start-up
+    lock, however many servers start together."""
     zone_named(timezone)
     with uow:
+        uow.hold_startup_lock()
         if not uow.clinic.exists():
             uow.clinic.add(name, timezone)
             uow.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,3 +19,5 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
     login_slowdown_seconds: float = 0.25
+    # Larger request bodies are refused with 413 before they are read (api/body_limit.py).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)

@@ -201,8 +201,12 @@ def change_user(uow: UnitOfWork, user_id: int, changes: UserChanges, actor: Acto
 
 
 def ensure_bootstrap_admin(uow: UnitOfWork, token: str) -> None:
-    """Make sure an administrator holding ``token`` exists (the bootstrap token setting)."""
+    """Make sure an administrator holding ``token`` exists (the bootstrap token setting).
+
+    Under the start-up lock: servers started together add the token once.
+    """
     with uow:
+        uow.hold_startup_lock()
         if uow.users.token_known(token):
             return
         user = uow.users.named("admin")
@@ -221,9 +225,11 @@ def ensure_first_admin(uow: UnitOfWork) -> str | None:
     """On a database with no users at all, an ``admin`` with a random password (returned once).
 
     So a new clinic can log in right after ``planner serve``; the password is printed on
-    the console once and stored only as a hash.
+    the console once and stored only as a hash. Under the start-up lock: of several servers
+    started together on a new database exactly one creates the admin and prints a password.
     """
     with uow:
+        uow.hold_startup_lock()
         if uow.users.any_exists():
             return None
         password = secrets.token_urlsafe(12)

@@ -30,7 +30,7 @@ it has been logged. Reload the page to see the current state.</p></div>
 
 def install(app: FastAPI) -> None:
     from web.pages import audit, board, day, infusion, login, settings
-    from web.render import error_page
+    from web.render import PAGE_HEADERS, error_page
 
     for module in (login, board, infusion, day, settings, audit):
         app.include_router(module.router)
@@ -54,6 +54,6 @@ def install(app: FastAPI) -> None:
             answer = api_unexpected(request, exc)
             return await answer if inspect.isawaitable(answer) else answer
         log.exception("unexpected error on a page")
-        return HTMLResponse(UNEXPECTED, status_code=500)
+        return HTMLResponse(UNEXPECTED, status_code=500, headers=PAGE_HEADERS)
 
     app.add_exception_handler(Exception, _unexpected)

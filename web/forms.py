@@ -10,9 +10,16 @@ from planner.errors import ValidationFailed
 from planner.localtime import parse_datetime, parse_local_date
 
 
+def _without_nul(name: str, value: str) -> str:
+    """A NUL character is refused as the API refuses it (PostgreSQL cannot store one)."""
+    if "\x00" in value:
+        raise ValidationFailed(f"{name.replace('_', ' ')}: must not contain the NUL character")
+    return value
+
+
 def text(form: FormData, name: str, limit: int = 500) -> str:
     value = form.get(name, "")
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    return _without_nul(name, value.strip()[:limit]) if isinstance(value, str) else ""
 
 
 def optional_text(form: FormData, name: str, limit: int = 500) -> str | None:
@@ -32,7 +39,11 @@ def optional_int(form: FormData, name: str, label: str | None = None) -> int | N
 
 
 def many(form: FormData, name: str) -> list[str]:
-    return [v.strip() for v in form.getlist(name) if isinstance(v, str) and v.strip()]
+    return [
+        _without_nul(name, v.strip())
+        for v in form.getlist(name)
+        if isinstance(v, str) and v.strip()
+    ]
 
 
 def checked(form: FormData, name: str) -> bool:

@@ -22,6 +22,34 @@ HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 FLASH_COOKIE = "planner_flash"
 
+# Every page's Content-Security-Policy. Scripts come only from /static/app.js (the templates
+# have no inline script or event-handler attribute); the favicon is a data: image. Inline
+# style="" attributes stay allowed (style-src-attr; style-src for browsers without it): the
+# board places each session and band with computed top/height pixels, which a class cannot
+# carry, and moving them to script would break the pages without JavaScript. Style cannot
+# run script, and those values are numbers the server computed. <style> elements and style
+# sheets still come only from 'self' (style-src-elem).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "style-src-elem 'self'",
+        "style-src-attr 'unsafe-inline'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
 CODE_HINTS = {
     Code.outside_window: "Pick a time inside the window, or give a reason to book outside it.",
     Code.therapist_busy: "Choose another time or another therapist.",
@@ -94,9 +122,7 @@ def render(
         **(context or {}),
     }
     response = templates.TemplateResponse(request, name, values, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.update(PAGE_HEADERS)
     if flash is not None:
         response.delete_cookie(FLASH_COOKIE, path="/")
     access.remember_login_csrf(request, response)

@@ -3,18 +3,46 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from planner.localtime import parse_datetime, parse_local_date
 from services import limits
 
+NUL = "\x00"
+
+
+def _holds_nul(value: Any) -> bool:
+    """A NUL character in a text value, or in the texts of a list or mapping of them.
+
+    Nested request bodies check their own fields (they are ``RequestBody`` models too).
+    """
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return False
+
 
 class RequestBody(BaseModel):
-    """A request body: unknown fields are refused and values are not coerced."""
+    """A request body: unknown fields are refused and values are not coerced.
+
+    No text may hold a NUL character: PostgreSQL cannot store one and SQLite would, so both
+    refuse it here, as a validation error naming the field, before it reaches the database.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise PydanticCustomError("nul_character", "must not contain the NUL character")
+        return value
 
 
 class Public(BaseModel):

@@ -43,6 +43,13 @@ def login(request: Request, form: access.LoginForm) -> Response:
             {"username": username, "error": "Enter your username and password."},
             status=422,
         )
+    if "\x00" in username or "\x00" in password:  # refused as the API refuses it
+        return render(
+            request,
+            "login.html",
+            {"username": "", "error": "Username and password must not contain the NUL character."},
+            status=422,
+        )
     try:
         result = users.login(
             access.unit_of_work(request),
