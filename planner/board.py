@@ -169,7 +169,13 @@ class Board:
                 + (" (time off)" if blocking else ""),
                 blocking,
             )
-        padded = wanted.widened(therapist.buffer)
+        self._therapist_free(therapist, start, end, ignore)
+
+    def _therapist_free(
+        self, therapist: TherapistState, start: datetime, end: datetime, ignore: int | None
+    ) -> None:
+        """No other active session of the therapist within the buffer."""
+        padded = Interval(start, end).widened(therapist.buffer)
         busy = [
             o
             for o in self.occupations
@@ -192,6 +198,25 @@ class Board:
                 detail,
                 [self._conflict("session", o.id, o.start, o.end) for o in busy],
             )
+
+    def check_still_free(
+        self,
+        kind: SessionKind,
+        start: datetime,
+        therapist_id: int,
+        room_id: int | None,
+        ignore: int,
+    ) -> None:
+        """A session that becomes active again (an undone no-show) must still have its
+        therapist, its patient and its room to itself; the time rules (past, window,
+        working hours) held when it was booked and are not asked again."""
+        end = start + kind.duration
+        therapist = self.therapists.get(therapist_id)
+        if therapist is not None:
+            self._therapist_free(therapist, start, end, ignore)
+        self._patient_rule(start, end, ignore)
+        if room_id is not None:
+            self._room_rule(kind, start, end, room_id, ignore)
 
     def _patient_rule(self, start: datetime, end: datetime, ignore: int | None) -> None:
         wanted = Interval(start, end)

@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from planner.board import Board, Placement, SessionKind
 from planner.errors import Code, PlannerError
+from planner.protocol import Window
 from planner.slots import find_slots, grid_starts
 from planner.wording import span
 
@@ -184,3 +186,28 @@ def _last_refusal(
             except PlannerError as refusal:
                 last = refusal
     return Unplaced(kind.key, last.code, last.detail)
+
+
+def why_unplaced(
+    code: Code, kind: SessionKind, window: Window | None, patient: str, zone: ZoneInfo
+) -> str:
+    """A planner's code for an item it could not place, in words staff read."""
+    practice = kind.discipline.replace("_", " ")
+    room = (kind.room_kind or "room").replace("_", " ")
+    label = window.label if window else kind.window.replace("_", " ")
+    during = (
+        f"during the {label} window ({span(window.start, window.end, zone)})"
+        if window
+        else f"in the {label} window"
+    )
+    words = {
+        Code.no_slot: f"{kind.title} does not fit in the {label} window",
+        Code.in_the_past: f"the {label} window has passed",
+        Code.discipline_mismatch: f"no therapist practises {practice}",
+        Code.therapist_unavailable: f"no therapist who practises {practice} works {during}",
+        Code.therapist_busy: f"every therapist who practises {practice} is busy {during}",
+        Code.patient_busy: f"{patient} is busy {during}",
+        Code.room_unavailable: f"no {room} is free {during}",
+        Code.daily_limit: f"the therapists who practise {practice} have reached their daily limits",
+    }
+    return words.get(code, f"{kind.title} could not be placed ({code.value})")

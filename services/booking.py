@@ -17,6 +17,7 @@ from planner.errors import Code, PlannerError
 from planner.localtime import Clock, instant_in, planning_now, require_whole_minutes
 from planner.roles import Actor
 from planner.sessions import (
+    ACTIVE,
     SessionStatus,
     check_timing,
     check_transition,
@@ -119,6 +120,31 @@ def slots_for(
         return [slot_view(p, zone) for p in found]
 
 
+def move_options(
+    uow: UnitOfWork, session_id: int, limit: int, clock: Clock
+) -> tuple[SessionView, list[Placement]]:
+    """A booked session and the best free times it could move to in its window (itself
+    taken off the board, so its own time counts as free)."""
+    with uow:
+        zone = uow.clinic.zone()
+        row = uow.sessions.get(session_id)
+        if row.status != SessionStatus.booked:
+            raise PlannerError(
+                Code.invalid_transition, f"a {row.status.label} session cannot be moved"
+            )
+        infusion = uow.infusions.get(row.infusion_id)
+        kind = uow.session_types.kind(row.session_type)
+        view = session_views(uow, [row], zone)[0]
+        window = uow.calendar.facts(infusion).window(kind.window)
+        if window is None:
+            return view, []
+        span = span_around(window.start, window.end, zone)
+        board = uow.calendar.board(infusion, span, zone, planning_now(clock))
+        board.forget_sessions({row.id})
+        found = find_slots(board, kind, limit=limit)
+        return view, [slot_view(p, zone) for p in found]
+
+
 def move_session(
     uow: UnitOfWork, session_id: int, wanted: MoveSession, clock: Clock
 ) -> SessionView:
@@ -211,12 +237,23 @@ def change_status(
         return session_views(uow, [row], uow.clinic.zone())[0]
 
 
+def _still_free(uow: UnitOfWork, row: TherapySession, clock: Clock) -> None:
+    """Before a session holds its therapist, patient and room again (an undone no-show or
+    completion), nothing else may have taken them meanwhile."""
+    infusion = uow.infusions.get(row.infusion_id)
+    kind = uow.session_types.kind(row.session_type)
+    board = board_at(uow, infusion, kind, row.start, planning_now(clock), [row.therapist_id])
+    board.check_still_free(kind, row.start, row.therapist_id, row.room_id, row.id)
+
+
 def undo_status(uow: UnitOfWork, session_id: int, actor: Actor, clock: Clock) -> SessionView:
     """Undo the last status change (a mis-tap), within a few minutes; audited like any change."""
     with uow:
         row = visible_session(uow, session_id, actor)
         now = clock()
         back = check_undo(row.status, row.previous_status, row.status_changed_at, now)
+        if back in ACTIVE and row.status not in ACTIVE:
+            _still_free(uow, row, clock)
         row.status, row.previous_status, row.status_changed_at = back, None, None
         row.updated_at = now
         uow.commit()

@@ -271,3 +271,28 @@ class AuditQuery:
     entity: str | None = None
     actor: str | None = None
     newest_first: bool = False
+
+
+@dataclass(frozen=True)
+class ProposedSession:
+    """One session of a previewed day plan, as the preview showed it."""
+
+    infusion_id: int
+    session_type: str
+    therapist_id: int
+    room_id: int | None
+    start: datetime
+
+    def __post_init__(self) -> None:
+        limits.key(self.session_type, "session_type")
+
+
+@dataclass(frozen=True)
+class BookDayPlan:
+    """Book exactly the previewed plan of a day, or nothing."""
+
+    day: date
+    sessions: tuple[ProposedSession, ...]
+
+    def __post_init__(self) -> None:
+        limits.count(self.sessions, "sessions", limits.DAY_PLAN_MAX, least=1)

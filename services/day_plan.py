@@ -19,6 +19,7 @@ from models.repositories.clinic import windows_to_json
 from models.tables import Infusion
 from models.uow import UnitOfWork
 from planner.board import Board, SessionKind
+from planner.care_plan import why_unplaced
 from planner.errors import Code, PlannerError
 from planner.intervals import Interval
 from planner.localtime import Clock, day_bounds, planning_now
@@ -163,6 +164,7 @@ def plan_day(uow: UnitOfWork, wanted: PlanDay, clock: Clock) -> DayPlanView:
             planned += confirmed
             unplaced += refused
             deviation += off_target
+        unplaced = _described(uow, unplaced, infusions, kinds)
         objective = {
             "placed": len(planned),
             "requested": len(planned) + len(unplaced),
@@ -241,3 +243,26 @@ def _confirm(
             deviation += placement.score
         confirmed.append(planned_session(infusion, kind.key, placement, zone, ident))
     return confirmed, refused, deviation
+
+
+def _described(
+    uow: UnitOfWork,
+    items: list[UnplacedItem],
+    infusions: list[Infusion],
+    kinds: dict[str, SessionKind],
+) -> list[UnplacedItem]:
+    """Unplaced items with the reason in words (the optimizer answers codes only)."""
+    zone = uow.clinic.zone()
+    by_id = {i.id: i for i in infusions}
+    names = {pid: p.name for pid, p in uow.patients.by_ids(i.patient_id for i in infusions).items()}
+    described = []
+    for item in items:
+        if item.detail:
+            described.append(item)
+            continue
+        infusion, kind = by_id[item.infusion_id], kinds[item.session_type]
+        window = uow.calendar.facts(infusion).window(kind.window)
+        patient = names.get(infusion.patient_id, f"patient {infusion.patient_id}")
+        detail = why_unplaced(Code[item.code], kind, window, patient, zone)
+        described.append(dataclasses.replace(item, detail=detail))
+    return described

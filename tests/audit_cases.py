@@ -49,6 +49,7 @@ def prepare(client: TestClient, site: Site) -> dict[str, Any]:
     made["p3"] = p3
     made["p4"] = api.patient("Pat Four")["id"]
     made["book_inf"] = api.infusion(made["p4"], "2026-03-14T07:00")["id"]
+    made["preview_inf"] = api.infusion(made["p4"], "2026-03-15T07:00", care_plan=[REHAB])["id"]
     return made
 
 
@@ -165,6 +166,16 @@ def _plan_day(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
     return Expect("session", made["id"], "sched", after={"infusion_id": m["day_inf"]})
 
 
+def _book_preview(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
+    """Preview the day (writes nothing), then book exactly the previewed plan."""
+    preview = {"date": "2026-03-15", "commit": False, "time_limit_seconds": 2}
+    [proposed] = ok(c.post("/api/plan/day", json=preview, headers=s.scheduler))["sessions"]
+    keys = ("infusion_id", "session_type", "therapist_id", "room_id", "start")
+    body = {"date": "2026-03-15", "sessions": [{k: proposed[k] for k in keys}]}
+    [made] = ok(c.post("/api/plan/day/book", json=body, headers=s.scheduler))["sessions"]
+    return Expect("session", made["id"], "sched", after={"infusion_id": m["preview_inf"]})
+
+
 def _book(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
     body = {"infusion_id": m["book_inf"], "session_type": REHAB, "start": "2026-03-14T11:10"}
     made = ok(c.post("/api/sessions", json=body, headers=s.scheduler), 201)
@@ -245,6 +256,7 @@ WRITE_CASES: dict[tuple[str, str], Call] = {
     ("POST", "/api/infusions/{infusion_id}/plan"): _plan,
     ("POST", "/api/infusions/{infusion_id}/follow-ups"): _follow_ups,
     ("POST", "/api/plan/day"): _plan_day,
+    ("POST", "/api/plan/day/book"): _book_preview,
     ("POST", "/api/sessions"): _book,
     ("PATCH", "/api/sessions/{session_id}"): _move,
     ("POST", "/api/sessions/{session_id}/cancel"): _cancel_session,

@@ -128,6 +128,20 @@ EXPECTED: dict[tuple[str, str], Case] = {
         lambda s: {"session_type": REHAB, "rrule": "FREQ=DAILY;COUNT=1", "start": f"{DAY}T11:40"},
     ),
     ("POST", "/api/plan/day"): Case(SCHEDULER, lambda s: {"date": DAY, "commit": False}),
+    ("POST", "/api/plan/day/book"): Case(
+        SCHEDULER,
+        lambda s: {
+            "date": DAY,
+            "sessions": [
+                {
+                    "infusion_id": s.inf2,
+                    "session_type": REHAB,
+                    "therapist_id": s.t2,
+                    "start": f"{DAY}T12:20",
+                }
+            ],
+        },
+    ),
     ("POST", "/api/sessions"): Case(
         SCHEDULER,
         lambda s: {"infusion_id": s.inf1, "session_type": REHAB, "start": f"{DAY}T11:40"},

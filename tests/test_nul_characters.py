@@ -121,9 +121,11 @@ def test_page_forms_refuse_a_nul_with_the_same_code_naming_the_field(
             "csrf_token": csrf_of(infusions.text),
         },
     )
-    assert recorded.status_code == 200, recorded.text
+    # the form comes back (422) with the message beside the new patient's name
+    assert recorded.status_code == 422, recorded.text
+    assert 'id="record-new_patient_name-error"' in recorded.text
     assert "new patient name: must not contain the NUL character" in recorded.text
-    assert "<code>validation_error</code>" in recorded.text
+    assert "validation_error</code>" in recorded.text
     assert _rows(app, Patient) == 0
 
 

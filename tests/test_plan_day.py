@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.problems import assert_problem as problem_of
 from tests.support import Api
 
 DAY = "2026-03-10"
@@ -89,3 +90,61 @@ def test_plan_day_on_a_clock_between_minutes(
     for s in plan["sessions"]:
         start = datetime.fromisoformat(s["start"])
         assert start >= clock.now and start.second == 0
+
+
+def _proposed(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    keys = ("infusion_id", "session_type", "therapist_id", "room_id", "start")
+    return [{k: s[k] for k in keys} for s in plan["sessions"]]
+
+
+def test_the_preview_is_what_gets_booked(api: Api, day: list[dict[str, Any]]) -> None:
+    preview = api.ok(
+        "POST", "/api/plan/day", {"date": DAY, "commit": False, "time_limit_seconds": 2}
+    )
+    assert preview["sessions"] and _sessions_of_day(api) == []
+    booked = api.ok("POST", "/api/plan/day/book", {"date": DAY, "sessions": _proposed(preview)})
+    assert booked["committed"] is True
+    as_previewed = sorted(
+        (s["infusion_id"], s["session_type"], s["therapist_id"], s["start"])
+        for s in preview["sessions"]
+    )
+    as_stored = sorted(
+        (s["infusion_id"], s["session_type"], s["therapist_id"], s["start"])
+        for s in _sessions_of_day(api)
+    )
+    assert as_stored == as_previewed
+    assert all(s["id"] is not None and s["status"] == "booked" for s in booked["sessions"])
+
+
+def test_a_day_that_changed_since_the_preview_books_nothing(
+    api: Api, day: list[dict[str, Any]]
+) -> None:
+    preview = api.ok(
+        "POST", "/api/plan/day", {"date": DAY, "commit": False, "time_limit_seconds": 2}
+    )
+    first = preview["sessions"][0]
+    # meanwhile, someone books that care-plan item by hand (another tab)
+    api.ok(
+        "POST",
+        "/api/sessions",
+        {
+            "infusion_id": first["infusion_id"],
+            "session_type": first["session_type"],
+            "start": first["start"],
+            "therapist_id": first["therapist_id"],
+        },
+        201,
+    )
+    answer = api.post("/api/plan/day/book", {"date": DAY, "sessions": _proposed(preview)})
+    body = problem_of(answer, 409, "conflict")
+    assert "changed since the preview" in body["detail"] and "Plan the day again" in body["detail"]
+    assert len(_sessions_of_day(api)) == 1  # only the one booked by hand
+
+
+def test_a_preview_of_another_day_is_refused(api: Api, day: list[dict[str, Any]]) -> None:
+    preview = api.ok(
+        "POST", "/api/plan/day", {"date": DAY, "commit": False, "time_limit_seconds": 1}
+    )
+    answer = api.post("/api/plan/day/book", {"date": "2026-03-11", "sessions": _proposed(preview)})
+    problem_of(answer, 422, "validation_error")
+    assert _sessions_of_day(api) == []

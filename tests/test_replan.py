@@ -93,3 +93,40 @@ def test_replan_refuses_overlapping_infusion_and_changes_nothing(
     assert refused.json()["conflicts"][0]["id"] == other["id"]
     unchanged = api.ok("GET", f"/api/infusions/{infusion['id']}")
     assert unchanged["start"] == f"{DAY}T07:00:00-04:00"
+
+
+def test_replan_moves_one_session_to_make_room_for_another(api: Api) -> None:
+    """Moved 09:00 → 10:00, training no longer fits its peak window around the therapy
+    Cole gives at 14:10; re-planned together, both fit (the therapy moves, the training
+    sits in the new peak) instead of training being left outside its window."""
+    cole = api.therapist("Cole", ("cognitive",), start="08:00", end="17:00")
+    api.session_type("training", "peak", "cognitive", 60)
+    api.session_type("therapy", "plasticity", "cognitive", 50)
+    patient = api.patient("Pat")
+    infusion = api.infusion(patient["id"], f"{DAY}T09:00")  # peak 12:40–14:40
+    booked = {}
+    for key, start in (("training", "13:10"), ("therapy", "14:10")):
+        body = {
+            "infusion_id": infusion["id"],
+            "session_type": key,
+            "start": f"{DAY}T{start}",
+            "therapist_id": cole["id"],
+        }
+        booked[key] = api.ok("POST", "/api/sessions", body, 201)
+    answer = api.ok("PATCH", f"/api/infusions/{infusion['id']}", {"start": f"{DAY}T10:00"})
+    replan = answer["replan"]
+    assert replan["unplaced"] == [], replan
+    assert {m["session_id"] for m in replan["moved"]} >= {booked["training"]["id"]}
+    windows = {w["key"]: w for w in answer["windows"]}
+    for key, session in booked.items():
+        now = api.ok("GET", f"/api/sessions/{session['id']}")
+        window = windows["peak" if key == "training" else "plasticity"]
+        assert now["outside_window"] is False
+        assert window["start"] <= now["start"] and now["end"] <= window["end"], (key, now)
+        assert now["therapist_id"] == cole["id"]
+    spans = sorted(
+        (s["start"], s["end"])
+        for s in api.ok("GET", f"/api/sessions?date={DAY}")
+        if s["status"] == "booked"
+    )
+    assert spans[0][1] <= spans[1][0]  # Cole's two sessions do not overlap

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -143,9 +145,12 @@ def test_a_refused_booking_shows_its_message(client: TestClient, api: Api) -> No
             "csrf_token": csrf_of(page.text),
         },
     )
-    assert answer.status_code == 200
-    assert 'role="alert"' in answer.text
+    # the page comes back with the refusal beside the start field and the values typed
+    assert answer.status_code == 422
+    assert 'role="alert"' in answer.text and 'id="book-start-error"' in answer.text
     assert "The session was not booked" in answer.text and "outside_window" in answer.text
+    assert f'value="{DAY}T09:00"' in answer.text and 'aria-invalid="true"' in answer.text
+    assert '<details class="more" id="book-at" open' in answer.text
     assert "Traceback" not in answer.text
 
 
@@ -235,13 +240,26 @@ def test_plan_this_day_books_the_care_plans_from_the_board(client: TestClient, a
     planned = api.infusion(patient["id"], f"{DAY}T09:00", care_plan=["physical_rehabilitation"])
     log_in(client, "sam", "sam-secret-1")
     board = client.get(f"/board?date={DAY}")
-    answer = client.post("/board/plan", data={"date": DAY, "csrf_token": csrf_of(board.text)})
-    assert answer.status_code == 200
-    assert "Day planned: 1 session booked." in answer.text
+    preview = client.post("/board/plan", data={"date": DAY, "csrf_token": csrf_of(board.text)})
+    # first a preview: the proposal drawn on the board, nothing booked yet
+    assert preview.status_code == 200 and "Proposed plan" in preview.text
+    assert "session type-0 proposed" in preview.text and "Book these 1" in preview.text
+    assert api.ok("GET", f"/api/infusions/{planned['id']}")["sessions"] == []
+    plan = re.search(r'name="plan" value="([^"]+)"', preview.text)
+    assert plan is not None
+    booked_page = client.post(
+        "/board/plan/book",
+        data={
+            "date": DAY,
+            "plan": html.unescape(plan.group(1)),
+            "csrf_token": csrf_of(preview.text),
+        },
+    )
+    assert "Booked the plan: 1 session." in booked_page.text
     booked = api.ok("GET", f"/api/infusions/{planned['id']}")["sessions"]
     assert [s["session_type"] for s in booked] == ["physical_rehabilitation"]
     assert api.ok("GET", f"/api/infusions/{made['infusion']['id']}")["sessions"] == []
-    again = client.post("/board/plan", data={"date": DAY, "csrf_token": csrf_of(answer.text)})
+    again = client.post("/board/plan", data={"date": DAY, "csrf_token": csrf_of(booked_page.text)})
     assert "already has a session" in again.text
 
 

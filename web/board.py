@@ -9,16 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from planner.intervals import Interval, subtract
 from planner.localtime import day_bounds, wall_to_instant
 from planner.sessions import SessionStatus
 from services.day_board import DayBoardView
-from services.views import InfusionView, SessionTypeView, SessionView, TherapistDayView
+from services.views import (
+    DayPlanView,
+    InfusionView,
+    PlannedSession,
+    SessionTypeView,
+    SessionView,
+    TherapistDayView,
+)
 
 PX_PER_MINUTE = 1.2
 PALETTE = 8
+COMPACT_LANES = 6  # more infusions than this: narrow lanes, so therapists keep their room
+SHORT_WINDOW = timedelta(hours=24)  # windows drawn on the day (the long-term range is not)
 DEFAULT_FIRST_HOUR = 7
 DEFAULT_LAST_HOUR = 19
 
@@ -32,6 +42,7 @@ class Block:
     href: str | None = None
     css: str = ""
     label: str = ""
+    move_href: str | None = None
 
 
 @dataclass
@@ -43,6 +54,7 @@ class Column:
     free: list[Block]
     sessions: list[Block]
     free_minutes: int = 0
+    proposed: list[Block] = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +81,7 @@ class DayBoard:
     legend: list[tuple[str, str]]
     window_legend: list[tuple[str, str]]
     session_count: int
+    compact: bool = False
 
 
 def type_classes(types: tuple[SessionTypeView, ...] | list[SessionTypeView]) -> dict[str, str]:
@@ -118,13 +131,22 @@ def board_range(
     return max(lo, first), min(hi, last)
 
 
-def build_board(view: DayBoardView) -> DayBoard:
-    day, zone = view.day, view.clinic.zone
-    shown = [s for t in view.therapists for s in t.sessions if s.status != SessionStatus.cancelled]
+def _moments(view: DayBoardView, proposal: DayPlanView | None) -> list[tuple[datetime, datetime]]:
+    """What the board must show: working time, sessions, infusions and their windows."""
     moments = [(w.start, w.end) for t in view.therapists for w in t.working]
-    moments += [(s.start, s.end) for s in shown]
-    moments += [(i.start, i.end) for i in view.infusions]
-    start, end = board_range(day, zone, moments)
+    moments += [(s.start, s.end) for t in view.therapists for s in t.sessions]
+    for infusion in view.infusions:
+        moments.append((infusion.start, infusion.end))
+        moments += [(w.start, w.end) for w in infusion.windows if w.end - w.start < SHORT_WINDOW]
+    if proposal is not None:
+        moments += [(p.start, p.end) for p in proposal.sessions]
+    return moments
+
+
+def build_board(view: DayBoardView, proposal: DayPlanView | None = None) -> DayBoard:
+    """The picture of the day; with ``proposal``, the previewed plan drawn as proposed."""
+    day, zone = view.day, view.clinic.zone
+    start, end = board_range(day, zone, _moments(view, proposal))
     scale = Scale(start, end, zone)
     hours = []
     moment = start
@@ -135,8 +157,10 @@ def build_board(view: DayBoardView) -> DayBoard:
     names = Names(
         types={t.key: t.name for t in view.session_types},
         rooms={r.id: r.name for r in view.rooms},
+        patients={i.id: i.patient_name or f"Patient {i.patient_id}" for i in view.infusions},
     )
-    columns = [_column(t, scale, type_css, names, day) for t in view.therapists]
+    proposed = list(proposal.sessions) if proposal is not None else []
+    columns = [_column(t, scale, type_css, names, day, proposed) for t in view.therapists]
     win_css = window_classes(view.infusions)
     lanes = [_lane(i, scale, win_css) for i in view.infusions]
     window_legend = []
@@ -144,6 +168,7 @@ def build_board(view: DayBoardView) -> DayBoard:
         for w in infusion.windows:
             if w.start < scale.end and (win_css[w.key], w.label) not in window_legend:
                 window_legend.append((win_css[w.key], w.label))
+    shown = [s for t in view.therapists for s in t.sessions if s.status != SessionStatus.cancelled]
     return DayBoard(
         height=scale.y(end),
         hours=hours,
@@ -152,6 +177,7 @@ def build_board(view: DayBoardView) -> DayBoard:
         legend=[(type_css[t.key], t.name) for t in view.session_types],
         window_legend=window_legend,
         session_count=len(shown),
+        compact=len(lanes) > COMPACT_LANES,
     )
 
 
@@ -159,6 +185,7 @@ def build_board(view: DayBoardView) -> DayBoard:
 class Names:
     types: dict[str, str]
     rooms: dict[int, str]
+    patients: dict[int, str]  # by infusion
 
 
 def _session_block(
@@ -175,6 +202,24 @@ def _session_block(
         href=f"/infusions/{s.infusion_id}#session-{s.id}",
         css=f"{type_css.get(s.session_type, 'type-0')} status-{s.status.value}"
         + (" outside" if s.outside_window else ""),
+        move_href=f"/sessions/{s.id}/move?back={quote(f'/board?date={s.start.date()}')}"
+        if s.status == SessionStatus.booked
+        else None,
+    )
+
+
+def _proposed_block(
+    p: PlannedSession, scale: Scale, type_css: dict[str, str], names: Names
+) -> Block | None:
+    room = names.rooms.get(p.room_id, "") if p.room_id else "no room"
+    kind = names.types.get(p.session_type, p.session_type)
+    return scale.block(
+        p.start,
+        p.end,
+        title=names.patients.get(p.infusion_id, f"Patient {p.patient_id}"),
+        lines=[f"{p.start:%H:%M}–{p.end:%H:%M} {kind}", f"{room} · proposed"],
+        href=f"/infusions/{p.infusion_id}",
+        css=f"{type_css.get(p.session_type, 'type-0')} proposed",
     )
 
 
@@ -184,18 +229,30 @@ def _column(
     type_css: dict[str, str],
     names: Names,
     day: date,
+    proposed: list[PlannedSession],
 ) -> Column:
+    person = therapist.therapist
     shown = [s for s in therapist.sessions if s.status != SessionStatus.cancelled]
     blocks = [b for s in shown if (b := _session_block(s, scale, type_css, names)) is not None]
     off = subtract([Interval(scale.start, scale.end)], therapist.working)
     free_blocks = [
         b
         for f in therapist.free
-        if (b := scale.block(f.start, f.end, title="free", label=scale.hm(f.start))) is not None
+        if (
+            b := scale.block(
+                f.start,
+                f.end,
+                title="free",
+                label=scale.hm(f.start),
+                href=f"/board/book?therapist_id={person.id}&start={f.start.isoformat()}",
+            )
+        )
+        is not None
     ]
     shaded = [b for o in off if (b := scale.block(o.start, o.end, title="not working")) is not None]
     shifts = ", ".join(f"{scale.hm(w.start)}–{scale.hm(w.end)}" for w in therapist.working)
-    person = therapist.therapist
+    mine = [p for p in proposed if p.therapist_id == person.id]
+    free_minutes = int(sum((f.length for f in therapist.free), timedelta()).total_seconds() // 60)
     return Column(
         title=person.name,
         subtitle=shifts or "not working",
@@ -203,13 +260,13 @@ def _column(
         shaded=shaded,
         free=free_blocks,
         sessions=blocks,
-        free_minutes=int(
-            sum((f.length for f in therapist.free), timedelta()).total_seconds() // 60
-        ),
+        free_minutes=free_minutes,
+        proposed=[b for p in mine if (b := _proposed_block(p, scale, type_css, names)) is not None],
     )
 
 
 def _lane(infusion: InfusionView, scale: Scale, win_css: dict[str, str]) -> Lane:
+    patient = infusion.patient_name or f"Patient {infusion.patient_id}"
     bands: list[Block] = []
     later: list[str] = []
     body = scale.block(
@@ -229,7 +286,7 @@ def _lane(infusion: InfusionView, scale: Scale, win_css: dict[str, str]) -> Lane
             w.start,
             w.end,
             title=w.label,
-            lines=[f"{w.start:%H:%M}–{w.end:%H:%M}"],
+            lines=[f"{w.start:%H:%M}–{w.end:%H:%M}", patient],
             css=win_css[w.key],
             label=f"{scale.y(w.target) - scale.y(w.start):.1f}" if w.target else "",
         )
@@ -238,7 +295,7 @@ def _lane(infusion: InfusionView, scale: Scale, win_css: dict[str, str]) -> Lane
     cancelled = " (cancelled)" if infusion.status == "cancelled" else ""
     return Lane(
         title=f"{infusion.start:%H:%M}{cancelled}",
-        subtitle=infusion.patient_name or f"Patient {infusion.patient_id}",
+        subtitle=patient,
         href=f"/infusions/{infusion.id}",
         bands=bands,
         later=later,

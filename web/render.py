@@ -94,7 +94,10 @@ templates.env.filters["wall_input"] = wall_input
 templates.env.filters["iso_day"] = iso_day
 
 
-def _read_flash(request: Request) -> dict[str, str] | None:
+FLASH_ITEMS = 12  # lines a flash lists (a cookie holds about 4 KB)
+
+
+def _read_flash(request: Request) -> dict[str, Any] | None:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw:
         return None
@@ -104,7 +107,13 @@ def _read_flash(request: Request) -> dict[str, str] | None:
         return None
     if not isinstance(data, dict):
         return None
-    return {k: str(v) for k, v in data.items() if k in ("kind", "text", "code", "hint", "extra")}
+    shown: dict[str, Any] = {
+        k: str(v) for k, v in data.items() if k in ("kind", "text", "code", "hint", "extra")
+    }
+    lines = data.get("lines")
+    if isinstance(lines, list):
+        shown["lines"] = [str(line) for line in lines[: FLASH_ITEMS + 1]]
+    return shown
 
 
 def render(
@@ -129,11 +138,26 @@ def render(
     return response
 
 
-def redirect(url: str, kind: str | None = None, text: str = "", **extra: str) -> Response:
-    """303 to ``url`` with an optional flash message shown once on the next page."""
+def redirect(
+    url: str,
+    kind: str | None = None,
+    text: str = "",
+    items: list[str] | None = None,
+    **extra: str,
+) -> Response:
+    """303 to ``url`` with an optional flash message (and a short list) shown once next."""
     response = RedirectResponse(url, status_code=303)
     if kind is not None:
-        payload = {"kind": kind, "text": text[:1500], **{k: v[:1500] for k, v in extra.items()}}
+        payload: dict[str, Any] = {
+            "kind": kind,
+            "text": text[:1500],
+            **{k: v[:1500] for k, v in extra.items()},
+        }
+        if items:
+            listed = [item[:200] for item in items[:FLASH_ITEMS]]
+            if len(items) > FLASH_ITEMS:
+                listed.append(f"… and {len(items) - FLASH_ITEMS} more")
+            payload["lines"] = listed
         encoded = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
         response.set_cookie(FLASH_COOKIE, encoded, httponly=True, samesite="lax", path="/")
     return response

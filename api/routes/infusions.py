@@ -16,6 +16,7 @@ from api.schemas.infusions import (
     InfusionReplanned,
 )
 from api.schemas.planning import (
+    BookDayPlanRequest,
     DayPlanPublic,
     DayPlanRequest,
     FollowUpRequest,
@@ -23,7 +24,7 @@ from api.schemas.planning import (
     PlanPublic,
     PlanRequest,
 )
-from services import care_plans, day_plan, follow_ups, infusions, replan
+from services import care_plans, day_plan, follow_ups, infusions, plan_preview, replan
 
 router = APIRouter(prefix="/api", tags=["infusions"])
 
@@ -91,6 +92,16 @@ def post_follow_ups(
     """Book a series from an RRULE in the clinic's wall time; each occurrence is reported."""
     booked = follow_ups.book_follow_ups(uow, infusion_id, body.command(), clock)
     return FollowUpsPublic.of(booked)
+
+
+@router.post("/plan/day/book", tags=["planning"])
+def post_book_day_plan(
+    body: BookDayPlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
+) -> DayPlanPublic:
+    """Book exactly the previewed plan (the sessions ``/plan/day`` proposed): each is checked
+    again; if the day changed meanwhile nothing is booked and the answer is 409 ``conflict``
+    saying what is in the way."""
+    return DayPlanPublic.of(plan_preview.book_previewed_plan(uow, body.command(), clock))
 
 
 @router.post("/plan/day", tags=["planning"])

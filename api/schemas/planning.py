@@ -9,7 +9,13 @@ from pydantic import Field
 from api.schemas.base import Key, Public, RequestBody, day, rfc3339, when
 from api.schemas.sessions import SessionPublic
 from services import limits
-from services.commands import BookFollowUps, PlanCarePlan, PlanDay
+from services.commands import (
+    BookDayPlan,
+    BookFollowUps,
+    PlanCarePlan,
+    PlanDay,
+    ProposedSession,
+)
 from services.views import DayPlanView, FollowUpsView, Occurrence, PlannedSession, PlanView
 
 
@@ -160,6 +166,35 @@ class DayPlanRequest(RequestBody):
 
     def command(self) -> PlanDay:
         return PlanDay(day(self.date), self.commit, self.time_limit_seconds)
+
+
+class ProposedSessionBody(RequestBody):
+    """A session of a previewed day plan, as ``POST /api/plan/day`` (commit false) answered."""
+
+    infusion_id: int
+    session_type: Key
+    therapist_id: int
+    room_id: int | None = None
+    start: str = Field(examples=["2026-03-10T11:50:00-04:00"])
+
+    def command(self) -> ProposedSession:
+        return ProposedSession(
+            self.infusion_id,
+            self.session_type,
+            self.therapist_id,
+            self.room_id,
+            when(self.start, "start"),
+        )
+
+
+class BookDayPlanRequest(RequestBody):
+    """Book exactly the previewed plan: every session re-checked, all booked or none (409)."""
+
+    date: str = Field(examples=["2026-03-10"])
+    sessions: list[ProposedSessionBody] = Field(min_length=1, max_length=limits.DAY_PLAN_MAX)
+
+    def command(self) -> BookDayPlan:
+        return BookDayPlan(day(self.date), tuple(s.command() for s in self.sessions))
 
 
 class UnplacedItem(Public):

@@ -53,8 +53,8 @@ def test_board_and_infusion_pages_load_without_a_policy_violation(
     expect(page).to_have_url(re.compile(r"/board$"))
     board = answers[live_clinic.base_url + "/board"]
     assert "script-src 'self'" in board.headers["content-security-policy"]
-    expect(page.locator("a.session").first).to_be_visible()
-    assert page.locator("a.session").first.evaluate(POSITIONED)
+    expect(page.locator("div.session").first).to_be_visible()
+    assert page.locator("div.session").first.evaluate(POSITIONED)
     _no_violation(page, console, "board")
 
     page.locator("a.infusion-body").first.click()

@@ -64,15 +64,18 @@ def test_staff_books_the_top_slot_and_the_therapist_completes_it(
     page.get_by_label("Session type").first.select_option("physical_rehabilitation")
     page.get_by_label("Start", exact=True).fill(f"{TODAY}T10:00")
     page.get_by_role("button", name="Book session").click()
-    alert = page.get_by_role("alert")
+    alert = page.locator("#book-start-error")
     expect(alert).to_contain_text("The session was not booked")
     expect(alert).to_contain_text("outside_window")
     expect(page.locator("body")).not_to_contain_text("Traceback")
-    assert page.url.split("#")[0] == infusion_url
+    # the form is still open, with what was typed
+    expect(page.get_by_label("Start", exact=True)).to_have_value(f"{TODAY}T10:00")
+    assert page.url.split("#")[0] == infusion_url + "/book"
+    page.goto(infusion_url)
 
     # The session is on the day board, in Dana's column, inside the windows drawn there.
     page.get_by_role("link", name="Day board", exact=True).first.click()
-    block = page.locator("a.session", has_text="Robin Test")
+    block = page.locator("div.session", has_text="Robin Test")
     expect(block).to_contain_text("13:10–14:10")
     expect(page.locator(".lane-head", has_text="Robin Test")).to_contain_text("09:00")
     shot = screenshot(page, "board.png")
@@ -97,6 +100,7 @@ def test_staff_books_the_top_slot_and_the_therapist_completes_it(
     expect(item).to_contain_text("Peak neuroplasticity")
     item.get_by_role("button", name=re.compile("^Check in")).click()
     expect(page.get_by_role("status")).to_contain_text("checked in")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Mark … completed?" asks first
     item.get_by_role("button", name=re.compile("^Mark completed")).click()
     expect(page.get_by_role("status")).to_contain_text("completed")
     expect(item.locator(".badge")).to_have_text("completed")

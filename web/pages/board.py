@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -12,16 +13,17 @@ from starlette.datastructures import FormData
 
 from models.ranges import ALL, MAX_PAGE
 from models.uow import UnitOfWork
-from planner.errors import Code, PlannerError
-from planner.localtime import parse_local_date
-from services import care_plans, catalog, day_plan, infusions
+from planner.errors import Code, PlannerError, ValidationFailed
+from planner.localtime import parse_datetime, parse_local_date
+from services import care_plans, catalog, day_plan, infusions, plan_preview
 from services.clinic import get_clinic
-from services.commands import NewPatient, PlanDay, RecordInfusion
+from services.commands import BookDayPlan, NewPatient, PlanDay, ProposedSession, RecordInfusion
 from services.day_board import day_board
-from services.views import ClinicView
+from services.views import ClinicView, DayPlanView
 from web import access, forms
 from web.board import build_board
-from web.render import here, redirect, refused, render
+from web.filled import Fields, Filled, filled
+from web.render import here, message, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,49 +54,159 @@ def day_links(path: str, day: date) -> dict[str, object]:
     }
 
 
-@router.get("/board", response_class=HTMLResponse)
-def board(
+def _board_page(
     request: Request,
-    actor: access.StaffActor,
-    date: Annotated[str | None, Query(max_length=20)] = None,
+    day: date,
+    problem: str | None = None,
+    preview: DayPlanView | None = None,
+    refusal: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
+    """The day board; with ``preview``, the proposed plan drawn on it, to book or discard."""
     uow, clinic, zone = clinic_of(request)
-    day, problem = chosen_day(request, zone, date)
     view = day_board(uow, day)
     return render(
         request,
         "board.html",
         {
             "clinic": clinic,
-            "board": build_board(view),
+            "board": build_board(view, preview),
             "gaps": view.gaps,
             "problem": problem,
             "truncated": view.truncated,
             "is_today": day == request.app.state.clock().astimezone(zone).date(),
+            "preview": preview,
+            "preview_plan": plan_field(preview) if preview is not None else "",
+            "refusal_shown": refusal,
+            "type_names": {t.key: t.name for t in view.session_types},
+            "patients": {i.id: i.patient_name or f"Patient {i.patient_id}" for i in view.infusions},
             **day_links("/board", day),
         },
+        status=status,
     )
 
 
-@router.post("/board/plan")
+@router.get("/board", response_class=HTMLResponse)
+def board(
+    request: Request,
+    actor: access.StaffActor,
+    date: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    _, _, zone = clinic_of(request)
+    day, problem = chosen_day(request, zone, date)
+    return _board_page(request, day, problem)
+
+
+@router.post("/board/plan", response_class=HTMLResponse)
 def plan_day(request: Request, actor: access.StaffActor, form: access.Form) -> Response:
-    """Book every care plan of the day at once, then show the board again."""
-    day_text = forms.text(form, "date", 20)
-    back = here("/board", date=day_text)
+    """Plan every care plan of the day at once and show the proposal (nothing is booked)."""
+    _, _, zone = clinic_of(request)
+    day, problem = chosen_day(request, zone, forms.text(form, "date", 20))
     try:
-        wanted = PlanDay(forms.local_date(form, "date"), commit=True)
-        result = day_plan.plan_day(access.unit_of_work(request), wanted, request.app.state.clock)
+        wanted = PlanDay(day, commit=False)
+        preview = day_plan.plan_day(access.unit_of_work(request), wanted, request.app.state.clock)
     except PlannerError as error:
-        return refused(back, error, "The day was not planned")
-    placed = result.objective["placed"]
-    text = f"Day planned: {placed} session{'s' if placed != 1 else ''} booked."
-    if not result.objective["requested"]:
-        return redirect(back, "success", "Every care-plan item of this day already has a session.")
-    if result.unplaced:
-        codes = sorted({u.code for u in result.unplaced})
-        text += f" {len(result.unplaced)} could not be placed ({', '.join(codes)})."
-        return redirect(back, "warning", text)
-    return redirect(back, "success", text)
+        shown = message(error, "The day was not planned")
+        return _board_page(request, day, problem, refusal=shown, status=error.code.status)
+    if not preview.objective["requested"]:
+        text = "Every care-plan item of this day already has a session."
+        return redirect(here("/board", date=day.isoformat()), "success", text)
+    return _board_page(request, day, problem, preview=preview)
+
+
+@router.post("/board/plan/book")
+def book_plan(request: Request, actor: access.StaffActor, form: access.Form) -> Response:
+    """Book exactly the plan the preview showed, or nothing when the day changed meanwhile."""
+    _, _, zone = clinic_of(request)
+    day, problem = chosen_day(request, zone, forms.text(form, "date", 20))
+    back = here("/board", date=day.isoformat())
+    try:
+        wanted = BookDayPlan(day, proposed_sessions(forms.text(form, "plan", 200_000)))
+        booked = plan_preview.book_previewed_plan(
+            access.unit_of_work(request), wanted, request.app.state.clock
+        )
+    except PlannerError as error:
+        shown = message(error, "The plan was not booked")
+        return _board_page(request, day, problem, refusal=shown, status=error.code.status)
+    placed = booked.objective["placed"]
+    return redirect(back, "success", f"Booked the plan: {placed} session{'s' * (placed != 1)}.")
+
+
+def plan_field(preview: DayPlanView) -> str:
+    """The previewed sessions as the "Book these" form carries them (JSON)."""
+    return json.dumps(
+        [
+            [p.infusion_id, p.session_type, p.therapist_id, p.room_id, p.start.isoformat()]
+            for p in preview.sessions
+        ],
+        separators=(",", ":"),
+    )
+
+
+def proposed_sessions(text: str) -> tuple[ProposedSession, ...]:
+    """The sessions a "Book these" form carried back, checked for shape."""
+    try:
+        rows = json.loads(text)
+        return tuple(
+            ProposedSession(
+                int(i), str(k), int(t), None if r is None else int(r), parse_datetime(str(s))
+            )
+            for i, k, t, r, s in rows
+        )
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed("plan: the previewed plan could not be read; plan again") from exc
+
+
+RECORD_FIELDS = Fields(
+    {
+        Code.nonexistent_local_time: "start",
+        Code.ambiguous_local_time: "start",
+        Code.patient_busy: "start",
+        Code.unknown_reference: "patient_id",
+    },
+    {
+        "Infusion start": "start",
+        "Duration": "duration_minutes",
+        "duration_minutes": "duration_minutes",
+        "Patient": "patient_id",
+        "name": "new_patient_name",
+        "new patient name": "new_patient_name",
+        "new patient mrn": "new_patient_mrn",
+        "mrn": "new_patient_mrn",
+        "care_plan": "care_plan",
+    },
+)
+
+
+def default_start(day: date, now: datetime) -> datetime:
+    """Where "record an infusion" starts: soon, on a quarter hour, on the day the list shows
+    (today: half an hour from now; another day: 08:00)."""
+    if day == now.date():
+        soon = now + timedelta(minutes=30 - now.minute % 15)
+        return soon.replace(second=0, microsecond=0)
+    return datetime.combine(day, time(8, 0))
+
+
+def _infusions_page(
+    request: Request, day: date, problem: str | None = None, state: Filled | None = None
+) -> Response:
+    uow, clinic, zone = clinic_of(request)
+    now = request.app.state.clock().astimezone(zone)
+    return render(
+        request,
+        "infusions.html",
+        {
+            "clinic": clinic,
+            "infusions": infusions.list_infusions(uow, day, ALL)[:MAX_PAGE],
+            "types": catalog.list_session_types(uow, ALL)[:MAX_PAGE],
+            "patients": catalog.patient_choices(uow),
+            "problem": problem,
+            "default_start": default_start(day, now).strftime("%Y-%m-%dT%H:%M"),
+            "filled": state,
+            **day_links("/infusions", day),
+        },
+        status=state.error.code.status if state else 200,
+    )
 
 
 @router.get("/infusions", response_class=HTMLResponse)
@@ -103,30 +215,13 @@ def infusion_list(
     actor: access.StaffActor,
     date: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    uow, clinic, zone = clinic_of(request)
+    _, _, zone = clinic_of(request)
     day, problem = chosen_day(request, zone, date)
-    todays = infusions.list_infusions(uow, day, ALL)[:MAX_PAGE]
-    types = catalog.list_session_types(uow, ALL)[:MAX_PAGE]
-    now = request.app.state.clock().astimezone(zone)
-    default_start = (now + timedelta(minutes=30 - now.minute % 15)).replace(second=0)
-    return render(
-        request,
-        "infusions.html",
-        {
-            "clinic": clinic,
-            "infusions": todays,
-            "types": types,
-            "patients": catalog.patient_choices(uow),
-            "problem": problem,
-            "default_start": default_start.strftime("%Y-%m-%dT%H:%M"),
-            **day_links("/infusions", day),
-        },
-    )
+    return _infusions_page(request, day, problem)
 
 
 @router.post("/infusions")
 def record_infusion(request: Request, actor: access.StaffActor, form: access.Form) -> Response:
-    back = "/infusions"
     try:
         patient_id = _patient_for(request, form)
         wanted = RecordInfusion(
@@ -140,7 +235,11 @@ def record_infusion(request: Request, actor: access.StaffActor, form: access.For
             access.unit_of_work(request), wanted, request.app.state.clock
         )
     except PlannerError as error:
-        return refused(back, error, "The infusion was not recorded")
+        _, _, zone = clinic_of(request)
+        day, _ = chosen_day(request, zone, forms.text(form, "day", 20))
+        what = "The infusion was not recorded"
+        state = filled("record", form, error, RECORD_FIELDS, what, zone)
+        return _infusions_page(request, day, state=state)
     message = f"Infusion recorded for {created.start:%H:%M}."
     if created.unplaced:
         missing = ", ".join(
@@ -159,7 +258,7 @@ def _patient_for(request: Request, form: FormData) -> int:
     if chosen is not None and not name:
         return chosen
     if not name:
-        raise PlannerError(Code.validation_error, "choose a patient or enter a new patient's name")
+        raise ValidationFailed("Patient: choose a patient or enter a new patient's name")
     mrn = forms.optional_text(form, "new_patient_mrn", 64)
     found = catalog.find_or_create_patient(access.unit_of_work(request), NewPatient(name, mrn))
     return found.id

@@ -9,18 +9,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from models.ranges import ALL, MAX_PAGE
-from planner.errors import Code, PlannerError
+from planner.errors import PlannerError
 from planner.protocol import Window
 from planner.roles import Role
 from planner.sessions import SessionStatus
-from services import booking, catalog, infusions, therapists
+from services import catalog, infusions, therapists
 from services.clinic import get_clinic
-from services.commands import ChangeStatus
 from services.views import TherapistDayView
-from web import access, forms
+from web import access
 from web.board import type_classes
 from web.pages.board import chosen_day, day_links
-from web.render import error_page, redirect, refused, render
+from web.render import error_page, redirect, render
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = {
@@ -111,35 +110,9 @@ def therapist_day(
             "self_url": f"{base}?date={day.isoformat()}",
             "print_url": f"{base}?date={day.isoformat()}&print=1",
             "mine": actor.therapist_id == therapist_id,
+            "now": request.app.state.clock().astimezone(clinic.zone),
             **day_links(base, day),
         },
-    )
-
-
-@router.post("/sessions/{session_id}/status")
-def change_status(
-    request: Request, session_id: int, actor: access.PageActor, form: access.Form
-) -> Response:
-    back = forms.text(form, "back", 300)
-    back = back if back.startswith("/") and not back.startswith("//") else "/my-day"
-    try:
-        wanted = forms.text(form, "status", 20)
-        if wanted not in SessionStatus.__members__:
-            raise PlannerError(Code.validation_error, f"status: {wanted!r} is not a status")
-        changed = booking.change_status(
-            access.unit_of_work(request),
-            session_id,
-            ChangeStatus(SessionStatus(wanted)),
-            actor,
-            request.app.state.clock,
-        )
-    except PlannerError as error:
-        return refused(back, error, "The status was not changed")
-    name = changed.patient_name or "the patient"
-    return redirect(
-        f"{back}#session-{session_id}",
-        "success",
-        f"{changed.start:%H:%M} session with {name}: {changed.status.label}.",
     )
 
 

@@ -19,4 +19,22 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+  // Forms that take seconds (planning the day) say that they are working, and cannot be
+  // sent twice by an impatient second click.
+  document.querySelectorAll("form[data-working]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.classList.contains("is-working")) { event.preventDefault(); return; }
+      form.classList.add("is-working");
+      form.setAttribute("aria-busy", "true");
+      var button = form.querySelector("button[type=submit]");
+      if (button) {
+        button.disabled = true;
+        var note = document.createElement("span");
+        note.className = "working-note";
+        note.setAttribute("role", "status");
+        note.textContent = form.getAttribute("data-working");
+        button.insertAdjacentElement("afterend", note);
+      }
+    });
+  });
 })();
