@@ -1,4 +1,4 @@
-"""Does the API stay fast as history grows? (SPEC §7: years of history, bounded queries.)
+"""Does the API stay fast as history grows? (docs/rules.md#scale: bounded queries.)
 
 Builds a clinic of 30 therapists and 10 rooms, then measures the everyday calls — slot
 search, booking (and cancelling again), a therapist's day, a day's session list — first on

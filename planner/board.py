@@ -54,7 +54,7 @@ class Board:
             if o.kind == "session" and o.therapist_id is not None
         )
 
-    # -- the rules, in SPEC §4's order -------------------------------------------------------
+    # -- the rules, in their order (docs/rules.md#the-rules-in-their-order) ------------------
     def check(
         self,
         kind: SessionKind,

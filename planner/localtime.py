@@ -1,4 +1,4 @@
-"""The clinic's clock (SPEC §3).
+"""The clinic's clock (docs/rules.md#time).
 
 Instants are aware datetimes, stored in UTC. Input without an offset is the clinic's wall
 time; a wall time that never happens (clocks go forward) or happens twice (clocks go back)

@@ -1,4 +1,4 @@
-"""The window protocol (SPEC §2): windows of elapsed time after an infusion's anchor."""
+"""The window protocol: windows of elapsed time after an infusion's anchor (docs/rules.md)."""
 
 from __future__ import annotations
 
@@ -148,6 +148,7 @@ DEFAULT_WINDOWS: tuple[WindowSpec, ...] = (
         timedelta(days=28),
     ),
 )
-"""The clinic's own summary table (SPEC §2), as the protocol every new database starts with."""
+"""The clinic's own summary table (docs/rules.md#the-window-protocol): every new database's
+protocol, version 1."""
 
 DEFAULT_PROTOCOL = Protocol(version=1, anchor="end", windows=DEFAULT_WINDOWS)

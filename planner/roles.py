@@ -1,4 +1,4 @@
-"""Who may do what (SPEC §5): roles nest, admin ⊃ scheduler ⊃ therapist."""
+"""Who may do what (docs/rules.md#answers): roles nest, admin ⊃ scheduler ⊃ therapist."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Slot search (SPEC §4): every bookable start on the clinic's 5-minute grid, best first.
+"""Slot search (docs/rules.md#slots): every bookable start on the 5-minute grid, best first.
 
 Candidates come from interval arithmetic (working time minus buffered sessions, the patient's
 busy time, free rooms), so a 27-day window costs milliseconds; the best ones are then

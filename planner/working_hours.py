@@ -1,6 +1,6 @@
 """Working hours: an RFC 5545 RRULE picks the dates, wall-clock start and end give the shift.
 
-Shifts are wall-clock local times (SPEC §3): 08:00–17:00 is 08:00–17:00 on a DST day too,
+Shifts are wall-clock local times (docs/rules.md#time): 08:00–17:00 is 08:00–17:00 on a DST day too,
 so the shift is 8 or 10 elapsed hours that night. Occurrences are counted from a fixed early
 date (``valid_from`` when given), never from "now", so a rule means the same thing every day.
 The rule itself is parsed, checked and expanded by ``planner.recurrence``.

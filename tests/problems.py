@@ -1,4 +1,4 @@
-"""Assertions on RFC 9457 problem answers (SPEC §5)."""
+"""Assertions on RFC 9457 problem answers (docs/rules.md#answers)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A therapist sees only its own (BOLA), bodies cannot set what they must not, and
-patients' names stay out of the logs (SPEC §5)."""
+patients' names stay out of the logs (docs/rules.md#answers)."""
 
 from __future__ import annotations
 

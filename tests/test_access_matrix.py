@@ -1,7 +1,8 @@
-"""Who may call what (SPEC §5), checked over the application's own route table.
+"""Who may call what (docs/rules.md#answers), checked over the application's own route table.
 
 Every route under ``/api`` must have an entry in ``EXPECTED``, written here from the
-role table of SPEC §5, and every entry must name a route: a new route without a decision
+role table of docs/rules.md#who-may-do-what, and every entry must name a route: a new route without
+a decision
 on who may call it fails this test.
 """
 

@@ -142,7 +142,7 @@ def test_patients_are_for_schedulers(api: Api, client: TestClient) -> None:
     therapist = api.user("therapist", api.therapist()["id"])
     path = f"/api/patients/{patient['id']}"
     assert_problem(client.get(path), 401, "unauthorized")
-    # SPEC §5: a therapist sees a patient only when it has a session with them; else 404.
+    # a therapist sees a patient only when it has a session with them; else 404
     assert_problem(client.get(path, headers=therapist), 404, "not_found")
     response = client.post("/api/patients", json={"name": "X"}, headers=therapist)
     assert_problem(response, 403, "forbidden")

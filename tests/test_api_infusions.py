@@ -275,7 +275,7 @@ def test_an_infusion_round_trips_to_the_same_instants(
 
 
 def test_concurrent_overlapping_infusions_of_one_patient_exactly_one_wins(app: FastAPI) -> None:
-    """SPEC §4: of simultaneous overlapping requests for one patient exactly one succeeds."""
+    """Of simultaneous overlapping requests for one patient exactly one succeeds."""
     with serve(app) as base_url, live_client(base_url) as http:
         patient = created(http, "/api/patients", {"name": "Racer"})
         bodies = [

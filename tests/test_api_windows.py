@@ -1,4 +1,4 @@
-"""GET /api/windows: the windows of an infusion time, nothing stored (SPEC §3 example)."""
+"""GET /api/windows: the windows of an infusion time, nothing stored (docs/rules.md#time)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit log (SPEC §5): one entry per committed write, denials on patient data, read
+"""The audit log (docs/rules.md): one entry per committed write, denials on patient data, read
 only by administrators, append-only down to the database."""
 
 from __future__ import annotations

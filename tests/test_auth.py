@@ -1,4 +1,4 @@
-"""Tokens and password login (SPEC §5): shown once, stored hashed, expiring, revocable;
+"""Tokens and password login (docs/rules.md): shown once, stored hashed, expiring, revocable;
 logins throttled per user and per address."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §4: concurrent bookings for one therapist, patient or room — exactly one succeeds.
+"""Concurrent bookings for one therapist, patient or room: exactly one succeeds (docs/rules.md).
 
 Real threads against a real server (uvicorn), on SQLite and on PostgreSQL.
 """

@@ -1,4 +1,4 @@
-"""SPEC §4: every refusal of POST /api/sessions, with its status, code and conflicts.
+"""docs/rules.md#booking: every refusal of POST /api/sessions, with its status, code and conflicts.
 
 The clinic fixture: Dana (physio, 08:00–17:00 every day), Eli (cognitive), a 60-minute
 ``physical_rehabilitation`` in the ``peak`` window; Pat's infusion 2026-03-10 07:00–07:40 EDT,
@@ -212,7 +212,7 @@ def test_no_therapist_free_when_the_only_one_is_busy(clinic: Clinic) -> None:
 
 
 def test_rule_order(clinic: Clinic, clock: FakeClock) -> None:
-    """When several rules are broken, the first in SPEC §4's order is answered."""
+    """When several rules are broken, the first in docs/rules.md#booking order is answered."""
     api, dana, eli = clinic.api, clinic.therapist, clinic.other
     inf = clinic.infusion["id"]
     api.room("Pool", "pool")

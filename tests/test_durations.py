@@ -1,4 +1,4 @@
-"""ISO 8601 durations as exact elapsed time (SPEC §3)."""
+"""ISO 8601 durations as exact elapsed time (docs/rules.md#time)."""
 
 from __future__ import annotations
 

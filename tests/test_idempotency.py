@@ -1,4 +1,4 @@
-"""SPEC §5: POST /api/sessions honours ``Idempotency-Key``."""
+"""docs/rules.md#answers: POST /api/sessions honours ``Idempotency-Key``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The clinic's clock (SPEC §3): offsets as sent, wall times in the clinic's zone, DST refusals."""
+"""The clinic's clock (docs/rules.md#time): offsets as sent, wall times, DST refusals."""
 
 from __future__ import annotations
 

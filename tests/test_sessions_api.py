@@ -1,4 +1,4 @@
-"""SPEC §4/§5: reading, moving, cancelling sessions, their statuses, and a therapist's day."""
+"""Reading, moving, cancelling sessions, their statuses, and a therapist's day (docs/rules.md)."""
 
 from __future__ import annotations
 

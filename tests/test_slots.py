@@ -1,4 +1,4 @@
-"""SPEC §4: GET /api/infusions/{id}/slots, and §7: bounded queries for slots and day views."""
+"""GET /api/infusions/{id}/slots (docs/rules.md#slots), and bounded queries for slots and days."""
 
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ def test_slots_on_the_spring_forward_night(api: Api) -> None:
     assert booked["start"] == "2026-03-08T03:30:00-04:00"
 
 
-# -- bounded queries (SPEC §7) ---------------------------------------------------------------
+# -- bounded queries (docs/rules.md#scale) ---------------------------------------------------
 
 
 def test_day_view_and_slots_make_a_fixed_number_of_queries(clinic: Clinic, app: FastAPI) -> None:

@@ -1,4 +1,4 @@
-"""Window arithmetic (SPEC §2, §3): elapsed offsets after the anchor, across DST nights."""
+"""Window arithmetic (docs/rules.md): elapsed offsets after the anchor, across DST nights."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_the_seed_table_rows() -> None:
 
 
 def test_spec_example_spring_forward_new_york() -> None:
-    """SPEC §3: 23:50 + 40 min ends 00:30 EST; 2 h later is 03:30 EDT, not 02:30."""
+    """docs/rules.md#time: 23:50 + 40 min ends 00:30 EST; 2 h later is 03:30 EDT, not 02:30."""
     windows = local_windows("2026-03-07T23:50", "America/New_York")
     assert windows["spinogenesis"] == (
         "2026-03-08T03:30:00-04:00",

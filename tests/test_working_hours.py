@@ -1,4 +1,4 @@
-"""Working hours: RRULE dates, wall-clock shifts on DST days, inclusive validity (SPEC §3, §4)."""
+"""Working hours: RRULE dates, wall-clock shifts on DST days, inclusive validity (docs/rules.md)."""
 
 from __future__ import annotations
 

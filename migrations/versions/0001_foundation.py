@@ -1,5 +1,5 @@
 """Foundation: clinic, protocol versions, users and tokens, therapists, rooms, session types,
-patients, infusions; the default window protocol (SPEC §2) as version 1.
+patients, infusions; the default window protocol (docs/rules.md#the-window-protocol) as version 1.
 
 Revision ID: 0001
 Revises:
