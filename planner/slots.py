@@ -8,12 +8,14 @@ confirmed by ``Board.check``, the same function booking uses, so a slot shown is
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from planner.board import Board, Placement, SessionKind
+from planner.board import Board, Placement, SessionKind, TherapistState
 from planner.errors import Code, PlannerError
 from planner.intervals import Interval, merge, subtract
+from planner.protocol import Window
 
 GRID = timedelta(minutes=5)
 
@@ -43,6 +45,53 @@ def grid_starts(
         start += step
 
 
+@dataclass(frozen=True)
+class _Search:
+    """What every candidate start of one slot search is checked against."""
+
+    board: Board
+    kind: SessionKind
+    window: Window
+    lo: datetime  # first possible start (the window's opening, or now)
+    hi: datetime  # last possible start
+    patient_busy: list[Interval]
+    room_free: list[list[Interval]] | None  # per room of the kind: its free time
+
+    def ranked(self, therapist: TherapistState) -> list[tuple[float, datetime, int, int]]:
+        """(score, start, day load, therapist) for every start the therapist can take."""
+        busy = [
+            o.span.widened(therapist.buffer)
+            for o in self.board.occupations
+            if o.active and o.kind == "session" and o.therapist_id == therapist.id
+        ]
+        found = []
+        for piece in subtract(therapist.working(), busy):
+            first = max(piece.start, self.lo)
+            last = min(piece.end - self.kind.duration, self.hi)
+            if first > last:
+                continue
+            for start in grid_starts(first, last, self.board.zone):
+                load = self._fits(therapist, start)
+                if load is not None:
+                    end = start + self.kind.duration
+                    found.append((self.window.score_minutes(start, end), start, load, therapist.id))
+        return found
+
+    def _fits(self, therapist: TherapistState, start: datetime) -> int | None:
+        """The therapist's load that day when the patient and a room are free then."""
+        end = start + self.kind.duration
+        if _overlaps_any(self.patient_busy, start, end):
+            return None
+        if self.room_free is not None and not any(
+            _inside_any(pieces, start, end) for pieces in self.room_free
+        ):
+            return None
+        load = self.board.day_load(therapist.id, start)
+        if therapist.max_per_day is not None and load >= therapist.max_per_day:
+            return None
+        return load
+
+
 def find_slots(
     board: Board, kind: SessionKind, *, limit: int = 10, therapist_id: int | None = None
 ) -> list[Placement]:
@@ -53,42 +102,28 @@ def find_slots(
     window = infusion.window(kind.window)
     if window is None:
         return []
-    lo = max(window.start, board.now)
-    hi = window.end - kind.duration
+    lo, hi = max(window.start, board.now), window.end - kind.duration
     if hi < lo:
         return []
     patient_busy = merge(
         o.span for o in board.occupations if o.active and o.patient_id == infusion.patient_id
     )
     room_free = _room_free(board, kind, Interval(lo, window.end))
-    ranked: list[tuple[float, datetime, int, int]] = []
-    for therapist in board.therapists.values():
-        if therapist_id is not None and therapist.id != therapist_id:
-            continue
-        if kind.discipline not in therapist.disciplines:
-            continue
-        busy = [
-            o.span.widened(therapist.buffer)
-            for o in board.occupations
-            if o.active and o.kind == "session" and o.therapist_id == therapist.id
-        ]
-        free = subtract(therapist.working(), busy)
-        for piece in free:
-            first = max(piece.start, lo)
-            last = min(piece.end - kind.duration, hi)
-            for start in grid_starts(first, last, board.zone) if first <= last else ():
-                end = start + kind.duration
-                if _overlaps_any(patient_busy, start, end):
-                    continue
-                if room_free is not None and not any(
-                    _inside_any(pieces, start, end) for pieces in room_free
-                ):
-                    continue
-                load = board.day_load(therapist.id, start)
-                if therapist.max_per_day is not None and load >= therapist.max_per_day:
-                    continue
-                ranked.append((window.score_minutes(start, end), start, load, therapist.id))
-    ranked.sort()
+    search = _Search(board, kind, window, lo, hi, patient_busy, room_free)
+    ranked = [
+        candidate
+        for therapist in board.therapists.values()
+        if (therapist_id is None or therapist.id == therapist_id)
+        and kind.discipline in therapist.disciplines
+        for candidate in search.ranked(therapist)
+    ]
+    return _confirmed(board, kind, sorted(ranked), limit)
+
+
+def _confirmed(
+    board: Board, kind: SessionKind, ranked: list[tuple[float, datetime, int, int]], limit: int
+) -> list[Placement]:
+    """The best candidates, each confirmed by the booking rules themselves."""
     slots: list[Placement] = []
     for _score, start, _load, tid in ranked:
         try:
