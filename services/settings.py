@@ -16,7 +16,10 @@ class Settings(BaseSettings):
     token_ttl_hours: int = 24 * 30
     login_token_ttl_hours: int = 12
     idempotency_ttl_hours: int = 24
+    # Failed logins in the window refuse one user name from one address, or one address
+    # whatever names it tries (services/users.py).
     login_max_failures: int = 5
+    login_max_failures_per_address: int = Field(default=20, ge=1)
     login_window_minutes: int = 15
     login_slowdown_seconds: float = 0.25
     # Larger request bodies are refused with 413 before they are read (api/body_limit.py).

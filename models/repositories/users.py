@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models.ranges import Page
@@ -68,17 +68,23 @@ class UserRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     # -- failed logins -----------------------------------------------------------------------
-    def failures_since(self, since: datetime, username: str, address: str) -> int:
+    def failures_since(self, since: datetime, address: str, username: str | None = None) -> int:
+        """Failed logins from ``address`` after ``since``: for ``username``, or for anyone."""
         query = select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.at > since,
-            or_(LoginAttempt.username == username, LoginAttempt.address == address),
+            LoginAttempt.at > since, LoginAttempt.address == address
         )
+        if username is not None:
+            query = query.where(LoginAttempt.username == username)
         return int(self.db.scalar(query) or 0)
 
     def add_failure(self, username: str, address: str, at: datetime) -> None:
         self.db.add(LoginAttempt(username=username, address=address, at=at))
 
-    def forget_failures(self, username: str, until: datetime) -> None:
+    def forget_failures(self, username: str, address: str, until: datetime) -> None:
         self.db.execute(
-            delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.at <= until)
+            delete(LoginAttempt).where(
+                LoginAttempt.username == username,
+                LoginAttempt.address == address,
+                LoginAttempt.at <= until,
+            )
         )
