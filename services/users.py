@@ -14,9 +14,11 @@ user name and the client's address, and counted two ways:
 - per address, whoever it names: ``login_max_failures_per_address`` (higher) refuses every
   login from that address, so one address cannot try a few passwords on each of many users.
 
-A guesser with many addresses gets ``login_max_failures`` tries per address: the price of
-never locking a user out from elsewhere. Each failure is answered after ``min(failures, 4)``
-x ``login_slowdown_seconds`` (after the transaction).
+Clients behind one proxy share its address; naming the proxy in ``PLANNER_TRUSTED_PROXIES``
+makes the address counted the client's own (``api/forwarded.py``). A guesser with many
+addresses gets ``login_max_failures`` tries per address: the price of never locking a user
+out from elsewhere. Each failure is answered after ``min(failures, 4)`` x
+``login_slowdown_seconds`` (after the transaction).
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -18,6 +20,8 @@ from sqlalchemy.orm import Session
 from models.db import make_engine
 from models.tables import TherapySession
 from tests.support import ADMIN
+
+PLANNER = Path(sys.executable).with_name("planner")  # this virtual environment's command
 
 
 def _free_port() -> int:
