@@ -18,7 +18,18 @@ Clients behind one proxy share its address; naming the proxy in ``PLANNER_TRUSTE
 makes the address counted the client's own (``api/forwarded.py``). A guesser with many
 addresses gets ``login_max_failures`` tries per address: the price of never locking a user
 out from elsewhere. Each failure is answered after ``min(failures, 4)`` x
-``login_slowdown_seconds`` (after the transaction).
+``login_slowdown_seconds`` (after the transaction, holding no lock).
+
+Under a burst, counting, checking the password and recording the failure are one
+transaction, serialised per client address: on PostgreSQL a transaction-level advisory
+lock on the address, taken before counting (``models.db.hold_keyed_lock``); on SQLite
+``BEGIN IMMEDIATE`` serialises every transaction already. One lock is enough: every count
+the decision reads is of failures from this address, and every transaction that adds or
+forgets one holds the same lock (a lock per user too would add waiting and a lock order,
+not safety). So of N simultaneous wrong passwords from one address at most
+``login_max_failures`` are checked and the rest answer 429, also across server processes
+on one database; logins from different addresses never wait for each other, and refusals
+are cheap (no password is checked).
 """
 
 from __future__ import annotations
@@ -150,11 +161,12 @@ def login(
 ) -> LoginResult:
     """A token for a right password; failures are slowed, then refused with 429.
 
-    Counted per user at one address and per address (module docstring).
+    Per user at one address and per address, serialised per address (module docstring).
     """
     now = clock().astimezone(UTC)
     since = now - policy.window
     with uow:
+        uow.users.hold_failures_from(address)  # before counting: see the module docstring
         for_user = uow.users.failures_since(since, address, username)
         from_address = uow.users.failures_since(since, address)
         if for_user >= policy.max_failures or from_address >= policy.max_failures_per_address:

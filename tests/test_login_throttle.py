@@ -1,39 +1,47 @@
-"""Login throttling per user and address, and the client address behind proxies.
+"""Login throttling under a burst, per user and address, and the client address behind proxies.
 
-A user guessed at from one address still logs in from another. ``X-Forwarded-For`` is
-believed only from a trusted proxy (``PLANNER_TRUSTED_PROXIES``), and the address it names is
-the one counted and audited.
+A burst of wrong passwords for one user is checked at most ``login_max_failures`` times and
+refused with 429 after, on SQLite and PostgreSQL, in one served app and across two
+``planner serve`` processes on one PostgreSQL database (concurrent transactions used to miss
+each other's uncommitted failures: 30 x 401). A user guessed at from one address still logs
+in from another. ``X-Forwarded-For`` is believed only from a trusted proxy
+(``PLANNER_TRUSTED_PROXIES``), and the address it names is the one counted and audited.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import create_engine, make_url, select, text
 
 from api.forwarded import client_address
 from models.db import make_engine
 from models.tables import LoginAttempt
 from services.settings import Settings
-from tests import access_fixtures
-from tests.live_server import PLANNER
+from tests import access_fixtures, live_server
+from tests.conftest import PG_URL
+from tests.live_server import PLANNER, all_at_once, created, planner_servers, serve
 from tests.problems import assert_problem
-from tests.support import ADMIN
+from tests.support import ADMIN, ADMIN_TOKEN
 from tests.web_support import csrf_of
 
 cheap_argon2 = access_fixtures.cheap_argon2
 pytestmark = pytest.mark.usefixtures("cheap_argon2")  # in this process; not in `planner serve`
 
 PASSWORD = "correct horse battery"
+BURST = 30
 PROXY = ("10.0.0.2", 50000)  # the test client's address, trusted as a proxy below
 ATTACKER = "198.51.100.7"
 NURSE = "198.51.100.8"
@@ -45,6 +53,14 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"login_slowdown_seconds": 0})
 
 
+def wrong_password(http: Any, username: str = "sam") -> Any:
+    return http.post("/api/login", json={"username": username, "password": "a wrong guess"})
+
+
+def statuses(answers: list[Any]) -> Counter[int]:
+    return Counter(answer.status_code for answer in answers)
+
+
 def failures_stored(database_url: str) -> list[tuple[str, str]]:
     engine = make_engine(database_url)
     try:
@@ -53,6 +69,63 @@ def failures_stored(database_url: str) -> list[tuple[str, str]]:
     finally:
         engine.dispose()
     return [(row[0], row[1]) for row in rows]
+
+
+# --- a burst -------------------------------------------------------------------------------
+
+
+def test_a_burst_of_wrong_passwords_is_checked_at_most_max_failures_times(
+    app: FastAPI, database_url: str
+) -> None:
+    limit = app.state.settings.login_max_failures
+    with serve(app) as base_url, live_server.client(base_url) as http:
+        created(http, "/api/users", {"username": "sam", "role": "scheduler", "password": PASSWORD})
+        http.headers.pop("Authorization", None)
+        answers = all_at_once([partial(wrong_password, http)] * BURST)
+    assert statuses(answers) == {401: limit, 429: BURST - limit}
+    for answer in answers:
+        code = {401: "unauthorized", 429: "too_many_requests"}[answer.status_code]
+        assert_problem(answer, answer.status_code, code)
+    assert len(failures_stored(database_url)) == limit
+
+
+@pytest.fixture
+def throwaway_pg(tmp_path: Path) -> Iterator[str]:
+    """A PostgreSQL database of this test's own (dropped after), for servers of their own."""
+    if not PG_URL:
+        pytest.skip("PLANNER_TEST_DATABASE_URL is not set (`.ci/run` sets it)")
+    base = make_url(PG_URL)
+    name = f"{base.database}_throttle_{os.getpid()}"
+    server = create_engine(base, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def test_a_burst_over_two_server_processes_is_checked_at_most_max_failures_times(
+    throwaway_pg: str, tmp_path: Path
+) -> None:
+    environment = {
+        "PLANNER_DATABASE_URL": throwaway_pg,
+        "PLANNER_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "PLANNER_LOGIN_SLOWDOWN_SECONDS": "0",
+    }
+    limit = Settings(_env_file=None).login_max_failures  # type: ignore[call-arg]
+    with planner_servers(2, environment, tmp_path) as urls:
+        first, second = (httpx2.Client(base_url=url, timeout=60) for url in urls)
+        with first, second:
+            body = {"username": "sam", "role": "scheduler", "password": PASSWORD}
+            assert first.post("/api/users", json=body, headers=ADMIN).status_code == 201
+            calls = [partial(wrong_password, (first, second)[i % 2]) for i in range(BURST)]
+            answers = all_at_once(calls)
+    assert statuses(answers) == {401: limit, 429: BURST - limit}
+    assert len(failures_stored(throwaway_pg)) == limit
 
 
 # --- who is locked out ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from models.db import LOGIN_ADDRESS_LOCK, hold_keyed_lock
 from models.ranges import Page
 from models.tables import ApiToken, LoginAttempt, User
 from planner.errors import NotFound
@@ -68,6 +69,11 @@ class UserRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     # -- failed logins -----------------------------------------------------------------------
+    def hold_failures_from(self, address: str) -> None:
+        """Until this transaction ends, no other login from ``address`` counts or records
+        failures (services/users.py says why one lock, on the address, is enough)."""
+        hold_keyed_lock(self.db.connection(), LOGIN_ADDRESS_LOCK, address)
+
     def failures_since(self, since: datetime, address: str, username: str | None = None) -> int:
         """Failed logins from ``address`` after ``since``: for ``username``, or for anyone."""
         query = select(func.count(LoginAttempt.id)).where(
