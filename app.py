@@ -7,7 +7,7 @@ the audit log), the API (``api``) and the pages (``web``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
 from uuid import uuid4
@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.body_limit import BodyLimit
+from api.forwarded import Network, client_address
 from api.routes import audit, clinic, infusions, resources, sessions, users
 from models.audit import AuditContext
 from models.db import make_engine, session_factory
@@ -38,22 +39,29 @@ class RequestContext:
     """Pure ASGI middleware: a request id (given or new) and the client's address.
 
     Both land in the request's state for the audit log; the id is echoed as ``X-Request-ID``.
+    The address is the peer's, or behind one of ``trusted_proxies`` the one it forwarded
+    (``api/forwarded.py``): login throttling, the pages and the audit log all read this one.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[Network] = ()) -> None:
         self.app = app
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
+        raw_headers = scope.get("headers") or []
+        headers = dict(raw_headers)
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given[:64] if given and given.isprintable() else uuid4().hex
         client = scope.get("client")
+        forwarded = [v.decode("latin-1") for k, v in raw_headers if k == b"x-forwarded-for"]
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        state["client_address"] = client[0] if client else "unknown"
+        state["client_address"] = client_address(
+            client[0] if client else None, forwarded, self.trusted_proxies
+        )
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -111,7 +119,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     for module in (clinic, users, resources, infusions, sessions, audit):
         app.include_router(module.router)
     install_pages(app)  # the server-rendered pages and /static
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, trusted_proxies=settings.trusted_proxies)
     # Added last, so it is the outermost of ours: nothing reads a body it refuses.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -28,11 +28,20 @@ def main(argv: list[str] | None = None) -> int:
             extra += ["--time-limit", str(args.time_limit)]
         return optimize_main([args.instance, *extra])
 
+    from pydantic import ValidationError
+
     from models.db import make_engine
     from models.migrate import upgrade
     from services.settings import Settings
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:  # before anything is touched, one line per bad setting
+        for problem in error.errors():
+            name = "PLANNER_" + "_".join(str(part) for part in problem["loc"]).upper()
+            message = problem["msg"].removeprefix("Value error, ").removeprefix(f"{name}: ")
+            print(f"planner: refusing to start: {name}: {message}", file=sys.stderr)
+        return 2
     engine = make_engine(settings.database_url)
     upgrade(engine)
     engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # The key of the PostgreSQL advisory lock that serialises start-up work (the migration, the
 # first admin, the bootstrap admin, the clinic row) across processes: "planner1" as an int64.
 STARTUP_LOCK_KEY = int.from_bytes(b"planner1", "big")
+# Namespaces of the keyed advisory locks (``hold_keyed_lock``). Their two-int keys live apart
+# from the start-up lock's bigint key: PostgreSQL's two kinds of key never overlap.
+LOGIN_ADDRESS_LOCK = 1
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -66,6 +70,25 @@ def hold_startup_lock(connection: Connection) -> None:
         raise RuntimeError("the start-up lock is held for a transaction; begin one first")
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+
+
+def hold_keyed_lock(connection: Connection, namespace: int, name: str) -> None:
+    """Until this transaction ends, no other transaction (of any process) holds ``name``'s lock.
+
+    PostgreSQL: a transaction-level advisory lock on (namespace, a 32-bit hash of ``name``),
+    released at commit or rollback; a waiting transaction's next statement sees what the
+    holder committed (READ COMMITTED). Two names may share a hash: they then only wait for
+    each other. SQLite: ``BEGIN IMMEDIATE`` already serialises every transaction.
+    """
+    if not connection.in_transaction():
+        raise RuntimeError("a keyed lock is held for a transaction; begin one first")
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.blake2b(name.encode(), digest_size=4).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+            {"namespace": namespace, "key": key},
+        )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

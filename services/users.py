@@ -2,6 +2,34 @@
 
 Tokens are random, shown once and stored only as a SHA-256 hash; passwords are argon2id.
 One hasher serves the whole module.
+
+Login throttling. Failed logins are kept for the window (``login_window_minutes``) with the
+user name and the client's address, and counted two ways:
+
+- per user at one address: ``login_max_failures`` failures for a user name from an address
+  refuse that user from that address (429, even the right password) for the window. Guesses
+  from one address never lock the user out elsewhere: the right password from another
+  address is let in. A success forgets only its own address's failures, so the real user
+  logging in gives a guesser elsewhere no fresh attempts.
+- per address, whoever it names: ``login_max_failures_per_address`` (higher) refuses every
+  login from that address, so one address cannot try a few passwords on each of many users.
+
+Clients behind one proxy share its address; naming the proxy in ``PLANNER_TRUSTED_PROXIES``
+makes the address counted the client's own (``api/forwarded.py``). A guesser with many
+addresses gets ``login_max_failures`` tries per address: the price of never locking a user
+out from elsewhere. Each failure is answered after ``min(failures, 4)`` x
+``login_slowdown_seconds`` (after the transaction, holding no lock).
+
+Under a burst, counting, checking the password and recording the failure are one
+transaction, serialised per client address: on PostgreSQL a transaction-level advisory
+lock on the address, taken before counting (``models.db.hold_keyed_lock``); on SQLite
+``BEGIN IMMEDIATE`` serialises every transaction already. One lock is enough: every count
+the decision reads is of failures from this address, and every transaction that adds or
+forgets one holds the same lock (a lock per user too would add waiting and a lock order,
+not safety). So of N simultaneous wrong passwords from one address at most
+``login_max_failures`` are checked and the rest answer 429, also across server processes
+on one database; logins from different addresses never wait for each other, and refusals
+are cheap (no password is checked).
 """
 
 from __future__ import annotations
@@ -33,7 +61,8 @@ _DUMMY_HASH = _hasher.hash("not a password anyone has")
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    max_failures: int = 5
+    max_failures: int = 5  # for one user name from one address
+    max_failures_per_address: int = 20  # for any user names from one address
     window: timedelta = timedelta(minutes=15)
     slowdown_seconds: float = 0.25
     token_ttl: timedelta = timedelta(hours=12)
@@ -42,6 +71,7 @@ class LoginPolicy:
 def login_policy(settings: Settings) -> LoginPolicy:
     return LoginPolicy(
         max_failures=settings.login_max_failures,
+        max_failures_per_address=settings.login_max_failures_per_address,
         window=timedelta(minutes=settings.login_window_minutes),
         slowdown_seconds=settings.login_slowdown_seconds,
         token_ttl=timedelta(hours=settings.login_token_ttl_hours),
@@ -129,15 +159,22 @@ def login(
     clock: Clock,
     policy: LoginPolicy,
 ) -> LoginResult:
-    """A token for a right password; failures are slowed, then refused with 429."""
+    """A token for a right password; failures are slowed, then refused with 429.
+
+    Per user at one address and per address, serialised per address (module docstring).
+    """
     now = clock().astimezone(UTC)
+    since = now - policy.window
     with uow:
-        failures = uow.users.failures_since(now - policy.window, username, address)
-        if failures >= policy.max_failures:
+        uow.users.hold_failures_from(address)  # before counting: see the module docstring
+        for_user = uow.users.failures_since(since, address, username)
+        from_address = uow.users.failures_since(since, address)
+        if for_user >= policy.max_failures or from_address >= policy.max_failures_per_address:
             minutes = int(policy.window.total_seconds() // 60)
             raise PlannerError(
                 Code.too_many_requests, f"too many failed logins; try again in {minutes} minutes"
             )
+        failures = max(for_user, from_address)
         user = uow.users.named(username)
         if not _password_matches(user, password) or user is None or user.disabled:
             uow.users.add_failure(username, address, now)
@@ -151,7 +188,7 @@ def login(
             if failures and policy.slowdown_seconds:
                 time.sleep(min(failures, 4) * policy.slowdown_seconds)
             raise PlannerError(Code.unauthorized, "unknown user or wrong password")
-        uow.users.forget_failures(username, now)
+        uow.users.forget_failures(username, address, now)
         token = _issue_token(uow, user, now, policy.token_ttl)
         uow.record(
             Change("user", user.id, "login", None, None, {"username": username}),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -18,6 +22,8 @@ from sqlalchemy.orm import Session
 from models.db import make_engine
 from models.tables import TherapySession
 from tests.support import ADMIN
+
+PLANNER = Path(sys.executable).with_name("planner")  # this virtual environment's command
 
 
 def _free_port() -> int:
@@ -44,6 +50,49 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def planner_servers(count: int, environment: dict[str, str], workdir: Path) -> Iterator[list[str]]:
+    """``count`` real ``planner serve`` processes with ``environment``; yields their base URLs
+    once each answers ``/api/health``; stops them after (their output is in ``workdir``)."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        ports = [int(sock.getsockname()[1]) for sock in sockets]
+    env = {**os.environ, **environment, "PYTHONUNBUFFERED": "1"}
+    processes = []
+    try:
+        for port in ports:
+            with (workdir / f"serve-{port}.log").open("wb") as out:
+                command = [str(PLANNER), "serve", "--port", str(port)]
+                processes.append(
+                    subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=out)
+                )
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        deadline = time.monotonic() + 90
+        with httpx2.Client(timeout=5) as http:
+            for url, process in zip(urls, processes, strict=True):
+                while True:
+                    assert process.poll() is None, f"{url} exited; see {workdir}/serve-*.log"
+                    assert time.monotonic() < deadline, f"{url} did not start"
+                    try:
+                        if http.get(f"{url}/api/health").status_code == 200:
+                            break
+                    except httpx2.TransportError:
+                        pass
+                    time.sleep(0.1)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=20)
 
 
 def client(base_url: str) -> httpx2.Client:

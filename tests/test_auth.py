@@ -1,5 +1,6 @@
 """Tokens and password login (docs/rules.md): shown once, stored hashed, expiring, revocable;
-logins throttled per user and per address."""
+logins throttled per user at one address and per address (bursts, proxies and the client
+address: tests/test_login_throttle.py)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ def works(client: TestClient, token: str) -> bool:
 def test_settings_are_the_ones_these_tests_assume(app: FastAPI) -> None:
     assert app.state.settings.login_slowdown_seconds == 0
     assert app.state.settings.login_max_failures >= 2
+    assert app.state.settings.login_max_failures_per_address > app.state.settings.login_max_failures
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -215,28 +217,32 @@ def test_passwords_are_stored_as_argon2_hashes(
     assert login(client, "sam", "a new long password").status_code == 200
 
 
-def test_repeated_failures_for_one_user_are_429_from_any_address(
+def test_repeated_failures_for_one_user_are_429_from_that_address_only(
     app: FastAPI, client: TestClient, elsewhere: TestClient, clock: FakeClock
 ) -> None:
     create(client, "sam", password=PASSWORD)
     create(client, "kim", password=PASSWORD)
     limit = app.state.settings.login_max_failures
-    for _ in range(limit):
+    for _ in range(limit - 1):
         assert_problem(login(elsewhere, "sam", "guess"), 401, "unauthorized")
-    # Even the right password, and from another address: the user is throttled.
-    assert_problem(login(client, "sam"), 429, "too_many_requests")
+    # Sam logging in from the first address does not give the guesser fresh attempts.
+    assert login(client, "sam").status_code == 200
+    assert_problem(login(elsewhere, "sam", "guess"), 401, "unauthorized")
+    # Even the right password is refused from the guessing address ...
     assert_problem(login(elsewhere, "sam"), 429, "too_many_requests")
-    # Another user from the first client's address is not.
-    assert login(client, "kim").status_code == 200
+    # ... but not from another address (sam is not locked out by someone else's guesses),
+    assert login(client, "sam").status_code == 200
+    # and another user from the guessing address is below the address's own, higher limit.
+    assert login(elsewhere, "kim").status_code == 200
     clock.now += timedelta(minutes=app.state.settings.login_window_minutes, seconds=1)
-    assert works(client, login(client, "sam").json()["token"])
+    assert works(elsewhere, login(elsewhere, "sam").json()["token"])
 
 
 def test_repeated_failures_from_one_address_are_429(
     app: FastAPI, client: TestClient, elsewhere: TestClient, clock: FakeClock
 ) -> None:
     create(client, "sam", password=PASSWORD)
-    limit = app.state.settings.login_max_failures
+    limit = app.state.settings.login_max_failures_per_address
     for index in range(limit):
         assert_problem(login(client, f"guess{index}", "guess"), 401, "unauthorized")
     assert_problem(login(client, "sam"), 429, "too_many_requests")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from models.db import LOGIN_ADDRESS_LOCK, hold_keyed_lock
 from models.ranges import Page
 from models.tables import ApiToken, LoginAttempt, User
 from planner.errors import NotFound
@@ -68,17 +69,28 @@ class UserRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     # -- failed logins -----------------------------------------------------------------------
-    def failures_since(self, since: datetime, username: str, address: str) -> int:
+    def hold_failures_from(self, address: str) -> None:
+        """Until this transaction ends, no other login from ``address`` counts or records
+        failures (services/users.py says why one lock, on the address, is enough)."""
+        hold_keyed_lock(self.db.connection(), LOGIN_ADDRESS_LOCK, address)
+
+    def failures_since(self, since: datetime, address: str, username: str | None = None) -> int:
+        """Failed logins from ``address`` after ``since``: for ``username``, or for anyone."""
         query = select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.at > since,
-            or_(LoginAttempt.username == username, LoginAttempt.address == address),
+            LoginAttempt.at > since, LoginAttempt.address == address
         )
+        if username is not None:
+            query = query.where(LoginAttempt.username == username)
         return int(self.db.scalar(query) or 0)
 
     def add_failure(self, username: str, address: str, at: datetime) -> None:
         self.db.add(LoginAttempt(username=username, address=address, at=at))
 
-    def forget_failures(self, username: str, until: datetime) -> None:
+    def forget_failures(self, username: str, address: str, until: datetime) -> None:
         self.db.execute(
-            delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.at <= until)
+            delete(LoginAttempt).where(
+                LoginAttempt.username == username,
+                LoginAttempt.address == address,
+                LoginAttempt.at <= until,
+            )
         )
