@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planner", description="Infusion-window planner")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="apply migrations, then serve the API and pages")
@@ -18,33 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     optimize.add_argument("instance")
     optimize.add_argument("--time-limit", type=float, default=None)
     optimize.add_argument("--solver", choices=["auto", "heuristic", "cp-sat"], default="auto")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.command == "optimize":
-        from planner.optimize.command import main as optimize_main
-
-        extra = ["--solver", args.solver]
-        if args.time_limit is not None:
-            extra += ["--time-limit", str(args.time_limit)]
-        return optimize_main([args.instance, *extra])
-
-    from pydantic import ValidationError
-
-    from models.db import make_engine
-    from models.migrate import upgrade
-    from services.settings import Settings
-
-    try:
-        settings = Settings()
-    except ValidationError as error:  # before anything is touched, one line per bad setting
-        for problem in error.errors():
-            name = "PLANNER_" + "_".join(str(part) for part in problem["loc"]).upper()
-            message = problem["msg"].removeprefix("Value error, ").removeprefix(f"{name}: ")
-            print(f"planner: refusing to start: {name}: {message}", file=sys.stderr)
+        return _optimize(args)
+    settings = _settings()
+    if settings is None:
         return 2
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    engine.dispose()
+    _migrate(settings)
     if args.command == "migrate":
         print("database is up to date")
         return 0
@@ -53,11 +41,49 @@ def main(argv: list[str] | None = None) -> int:
 
         print(load_demo(settings))
         return 0
+    return _serve(settings, args.host, args.port)
 
+
+def _optimize(args: argparse.Namespace) -> int:
+    """``planner optimize``: the benchmark's day, with nothing of the database."""
+    from planner.optimize.command import main as optimize_main
+
+    extra = ["--solver", args.solver]
+    if args.time_limit is not None:
+        extra += ["--time-limit", str(args.time_limit)]
+    return optimize_main([args.instance, *extra])
+
+
+def _settings() -> Settings | None:
+    """The settings, or None after one line per bad setting (before anything is touched)."""
+    from pydantic import ValidationError
+
+    from services.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "PLANNER_" + "_".join(str(part) for part in problem["loc"]).upper()
+            message = problem["msg"].removeprefix("Value error, ").removeprefix(f"{name}: ")
+            print(f"planner: refusing to start: {name}: {message}", file=sys.stderr)
+        return None
+
+
+def _migrate(settings: Settings) -> None:
+    from models.db import make_engine
+    from models.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+
+
+def _serve(settings: Settings, host: str, port: int) -> int:
     import uvicorn
 
     from app import create_app
-    from models.db import session_factory
+    from models.db import make_engine, session_factory
     from models.uow import UnitOfWork
     from services.users import ensure_first_admin
 
@@ -66,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     engine.dispose()
     if password:
         print(f"First start: log in as  admin / {password}  (shown once; change it in Settings)")
-    print(f"Infusion-window planner on http://{args.host}:{args.port}  (API docs: /docs)")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    print(f"Infusion-window planner on http://{host}:{port}  (API docs: /docs)", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port)
     return 0
 
 

@@ -50,33 +50,39 @@ class BodyLimit:
         if declared is not None and declared > self.max_bytes:
             await self._refuse(scope, receive, send)  # the body is never read
             return
-
-        received = 0
-        exceeded = False
-        answer_started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    exceeded = True
-                    raise _BodyTooLarge
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal answer_started
-            if exceeded and not answer_started:
-                return  # whatever the app answers to the aborted read is replaced by the 413
-            if message["type"] == "http.response.start":
-                answer_started = True
-            await send(message)
-
+        stream = _CountedBody(self.max_bytes, receive, send)
         try:
-            await self.app(scope, limited_receive, guarded_send)
+            await self.app(scope, stream.receive, stream.send)
         except Exception:
-            if not exceeded or answer_started:
+            if not stream.exceeded or stream.answer_started:
                 raise
-        if exceeded and not answer_started:
+        if stream.exceeded and not stream.answer_started:
             await self._refuse(scope, receive, send)
+
+
+class _CountedBody:
+    """The app's receive and send around a body without a length: bytes counted as they come,
+    the read stopped past the limit, and whatever the app answers to that replaced by the 413."""
+
+    def __init__(self, max_bytes: int, receive: Receive, send: Send) -> None:
+        self.max_bytes = max_bytes
+        self._receive, self._send = receive, send
+        self.received = 0
+        self.exceeded = False
+        self.answer_started = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_bytes:
+                self.exceeded = True
+                raise _BodyTooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.exceeded and not self.answer_started:
+            return
+        if message["type"] == "http.response.start":
+            self.answer_started = True
+        await self._send(message)

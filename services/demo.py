@@ -80,14 +80,17 @@ def load_demo(settings: Settings, clock: Clock = system_clock) -> str:
 
 
 def _base(new_uow: Callable[[], UnitOfWork], clock: Clock) -> dict[str, list[int]]:
-    have_therapists = {t.name: t.id for t in therapists.list_therapists(new_uow(), ALL)}
-    have_rooms = {r.name for r in catalog.list_rooms(new_uow(), ALL)}
-    have_types = {t.key for t in catalog.list_session_types(new_uow(), ALL)}
-    have_patients = {p.mrn: p.id for p in catalog.patient_choices(new_uow())}
-    have_users = {u.username for u in users.list_users(new_uow(), ALL)}
-    ids: dict[str, list[int]] = {"therapists": [], "patients": []}
+    """The therapists, rooms, session types, patients and users (each made once)."""
+    ids = {"therapists": _therapists(new_uow), "patients": _patients(new_uow)}
+    _catalog(new_uow)
+    _users(new_uow, ids["therapists"], clock)
+    return ids
+
+
+def _therapists(new_uow: Callable[[], UnitOfWork]) -> list[int]:
+    have = {t.name: t.id for t in therapists.list_therapists(new_uow(), ALL)}
     for name, disciplines, start, end, buffer, limit in THERAPISTS:
-        if name not in have_therapists:
+        if name not in have:
             new = NewTherapist(
                 name=name,
                 disciplines=tuple(disciplines),
@@ -95,30 +98,41 @@ def _base(new_uow: Callable[[], UnitOfWork], clock: Clock) -> dict[str, list[int
                 buffer_minutes=buffer,
                 max_sessions_per_day=limit,
             )
-            have_therapists[name] = therapists.create_therapist(new_uow(), new).id
-        ids["therapists"].append(have_therapists[name])
+            have[name] = therapists.create_therapist(new_uow(), new).id
+    return [have[name] for name, *_ in THERAPISTS]
+
+
+def _catalog(new_uow: Callable[[], UnitOfWork]) -> None:
+    have_rooms = {r.name for r in catalog.list_rooms(new_uow(), ALL)}
     for name, kind in ROOMS:
         if name not in have_rooms:
             catalog.create_room(new_uow(), NewRoom(name=name, kind=kind))
+    have_types = {t.key for t in catalog.list_session_types(new_uow(), ALL)}
     for key, label, minutes, discipline, window, room_kind in SESSION_TYPES:
         if key not in have_types:
             new_type = NewSessionType(key, label, minutes, discipline, window, room_kind)
             catalog.create_session_type(new_uow(), new_type)
+
+
+def _patients(new_uow: Callable[[], UnitOfWork]) -> list[int]:
+    have = {p.mrn: p.id for p in catalog.patient_choices(new_uow())}
     for name, mrn in PATIENTS:
-        if mrn not in have_patients:
-            patient = NewPatient(name=name, mrn=mrn)
-            have_patients[mrn] = catalog.create_patient(new_uow(), patient).id
-        ids["patients"].append(have_patients[mrn])
+        if mrn not in have:
+            have[mrn] = catalog.create_patient(new_uow(), NewPatient(name=name, mrn=mrn)).id
+    return [have[mrn] for _, mrn in PATIENTS]
+
+
+def _users(new_uow: Callable[[], UnitOfWork], therapist_ids: list[int], clock: Clock) -> None:
+    have = {u.username for u in users.list_users(new_uow(), ALL)}
     for username, role, password, therapist_index in USERS:
-        if username not in have_users:
-            therapist_id = None if therapist_index is None else ids["therapists"][therapist_index]
+        if username not in have:
+            therapist_id = None if therapist_index is None else therapist_ids[therapist_index]
             users.create_user(
                 new_uow(),
                 NewUser(username, role, therapist_id, password),
                 clock,
                 timedelta(days=1),  # demo users log in with their password
             )
-    return ids
 
 
 def _today(new_uow: Callable[[], UnitOfWork], ids: dict[str, list[int]], clock: Clock) -> int:

@@ -128,79 +128,23 @@ def build_timeline(
     t1 = max([end, anchor + timedelta(hours=1), *(w.end for w in near)]) + timedelta(minutes=30)
     far_end = max((w.end for w in far), default=None)
     scale = _Scale(anchor, t0, t1, far_end)
-    ticks = _near_ticks(t0, t1, scale, zone)
-    far_ticks = _far_ticks(anchor, t1, far_end, scale, zone) if far_end else []
-
-    rows = [
-        Row(
-            y=TOP,
-            label="Infusion",
-            sub=f"{_hm(start, zone)}–{_hm(end, zone)}",
-            bar=Rect(
-                scale.x(start),
-                TOP + 8,
-                max(scale.x(end) - scale.x(start), 3),
-                ROW - 16,
-                css="tl-infusion",
-                title=f"Infusion {_hm(start, zone)}–{_hm(end, zone)}",
-            ),
-        )
-    ]
+    draw = _Drawing(scale, zone)
     by_window: dict[str, list[SessionIn]] = {}
     for s in sessions:
         by_window.setdefault(s.window, []).append(s)
+    rows = [draw.infusion_row(start, end)]
     for index, w in enumerate(windows, start=1):
-        y = TOP + index * ROW
-        is_far = w in far
-        span = (
-            f"{w.start.astimezone(zone):%d %b}–{w.end.astimezone(zone):%d %b}"
-            if is_far
-            else f"{_hm(w.start, zone)}–{_hm(w.end, zone)}"
-        )
-        bar = Rect(
-            scale.x(w.start),
-            y + 6,
-            max(scale.x(w.end) - scale.x(w.start), 3),
-            ROW - 12,
-            css=f"tl-window win-{(index - 1) % 5}",
-            title=f"{w.label}: {span}",
-        )
-        row = Row(y=y, label=w.label, sub=span, bar=bar)
-        if w.target is not None:
-            row.target_x = scale.x(w.target)
-            row.target_label = f"target {_hm(w.target, zone)}"
-        for s in by_window.pop(w.key, []):
-            x = scale.x(s.start)
-            row.sessions.append(
-                Rect(
-                    x,
-                    y + 12,
-                    max(scale.x(s.end) - x, 4),
-                    ROW - 24,
-                    css=s.css,
-                    title=f"{s.label} {_hm(s.start, zone)}–{_hm(s.end, zone)}",
-                    href=s.href,
-                )
-            )
-        rows.append(row)
+        rows.append(draw.window_row(w, index, w in far, by_window.pop(w.key, [])))
     leftovers = [s for group in by_window.values() for s in group]
     if leftovers:
-        y = TOP + len(rows) * ROW
-        row = Row(y=y, label="Other sessions", sub="window not in this protocol", bar=None)
-        for s in leftovers:
-            x = scale.x(s.start)
-            row.sessions.append(
-                Rect(x, y + 12, max(scale.x(s.end) - x, 4), ROW - 24, css=s.css, href=s.href)
-            )
-        rows.append(row)
-    height = TOP + len(rows) * ROW + 34
+        rows.append(draw.leftover_row(len(rows), leftovers))
     now_x = scale.x(now) if now is not None and t0 <= now <= (far_end or t1) else None
     description = "; ".join(f"{w.label} {r.sub}" for w, r in zip(windows, rows[1:], strict=False))
     return Timeline(
         width=WIDTH,
-        height=height,
-        ticks=ticks,
-        far_ticks=far_ticks,
+        height=TOP + len(rows) * ROW + 34,
+        ticks=_near_ticks(t0, t1, scale, zone),
+        far_ticks=_far_ticks(anchor, t1, far_end, scale, zone) if far_end else [],
         rows=rows,
         anchor_x=scale.x(anchor),
         anchor_label=f"anchor {_hm(anchor, zone)} ({anchor_name})",
@@ -209,6 +153,70 @@ def build_timeline(
         axis_y=TOP + len(rows) * ROW,
         description=description,
     )
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """The timeline's rows on one scale."""
+
+    scale: _Scale
+    zone: ZoneInfo
+
+    def infusion_row(self, start: datetime, end: datetime) -> Row:
+        when = f"{_hm(start, self.zone)}–{_hm(end, self.zone)}"
+        x = self.scale.x(start)
+        bar = Rect(
+            x,
+            TOP + 8,
+            max(self.scale.x(end) - x, 3),
+            ROW - 16,
+            css="tl-infusion",
+            title=f"Infusion {when}",
+        )
+        return Row(y=TOP, label="Infusion", sub=when, bar=bar)
+
+    def window_row(self, w: WindowIn, index: int, is_far: bool, sessions: list[SessionIn]) -> Row:
+        y = TOP + index * ROW
+        zone = self.zone
+        span = (
+            f"{w.start.astimezone(zone):%d %b}–{w.end.astimezone(zone):%d %b}"
+            if is_far
+            else f"{_hm(w.start, zone)}–{_hm(w.end, zone)}"
+        )
+        x = self.scale.x(w.start)
+        bar = Rect(
+            x,
+            y + 6,
+            max(self.scale.x(w.end) - x, 3),
+            ROW - 12,
+            css=f"tl-window win-{(index - 1) % 5}",
+            title=f"{w.label}: {span}",
+        )
+        row = Row(y=y, label=w.label, sub=span, bar=bar)
+        if w.target is not None:
+            row.target_x = self.scale.x(w.target)
+            row.target_label = f"target {_hm(w.target, zone)}"
+        row.sessions = [self.session(s, y, titled=True) for s in sessions]
+        return row
+
+    def leftover_row(self, index: int, sessions: list[SessionIn]) -> Row:
+        y = TOP + index * ROW
+        row = Row(y=y, label="Other sessions", sub="window not in this protocol", bar=None)
+        row.sessions = [self.session(s, y, titled=False) for s in sessions]
+        return row
+
+    def session(self, s: SessionIn, y: float, *, titled: bool) -> Rect:
+        x = self.scale.x(s.start)
+        title = f"{s.label} {_hm(s.start, self.zone)}–{_hm(s.end, self.zone)}" if titled else ""
+        return Rect(
+            x,
+            y + 12,
+            max(self.scale.x(s.end) - x, 4),
+            ROW - 24,
+            css=s.css,
+            title=title,
+            href=s.href,
+        )
 
 
 def _near_ticks(t0: datetime, t1: datetime, scale: _Scale, zone: ZoneInfo) -> list[Tick]:
