@@ -9,6 +9,11 @@ retry simply asks again. That holds for a refusal the database gives as the work
 overlap the exclusion constraints caught, a value out of range) as for the rules' own; only
 a refusal that itself says "retry" (``database_busy``, ``conflict``) is not kept. Keys
 belong to the caller and expire.
+
+``idempotency_in_flight`` is therefore never the answer to a concurrent request with the
+same key. It remains for a key whose row is ``in_flight`` in the database, which this code
+never commits (the planner before this design claimed keys in a transaction of their own),
+and for a key that expired between a concurrent claim and the replay.
 """
 
 from __future__ import annotations
