@@ -5,7 +5,15 @@ any point leaves either nothing (a retry does the work) or the work with its ans
 replays it). A concurrent request with the same key waits for the first (PostgreSQL: the
 unique index; SQLite: the write lock) and then replays its answer. A refusal is stored in a
 transaction of its own after the work's rolled back: if the process dies in between, the
-retry simply asks again. Keys belong to the caller and expire.
+retry simply asks again. That holds for a refusal the database gives as the work leaves (an
+overlap the exclusion constraints caught, a value out of range) as for the rules' own; only
+a refusal that itself says "retry" (``database_busy``, ``conflict``) is not kept. Keys
+belong to the caller and expire.
+
+``idempotency_in_flight`` is therefore never the answer to a concurrent request with the
+same key. It remains for a key whose row is ``in_flight`` in the database, which this code
+never commits (the planner before this design claimed keys in a transaction of their own),
+and for a key that expired between a concurrent claim and the replay.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ from planner.localtime import Clock
 
 T = TypeVar("T")
 IN_FLIGHT = "a request with this Idempotency-Key is still being processed; retry"
+# Refusals that ask the client to send the request again are not kept for the key: a busy
+# database, or data that changed under the transaction. The retry does the work anew.
+ASK_AGAIN = frozenset({Code.database_busy, Code.conflict})
 
 
 @dataclass(frozen=True)
@@ -54,23 +65,28 @@ def idempotently(
     render_refusal: RenderRefusal,
 ) -> Answer:
     """Run ``work`` (inside the open unit of work, not committing) at most once per key."""
+    claimed = False
     try:
         with uow:
-            claimed = _claim(uow, once, clock)
-            if isinstance(claimed, Answer):
-                return claimed
-            try:
-                answer = render(work(uow))
-            except PlannerError as refusal:
-                refused = refusal
-            else:
-                uow.idempotency.answer(claimed, answer.status, answer.body)
-                uow.commit()
-                return answer
+            row = _claim(uow, once, clock)
+            if isinstance(row, Answer):
+                return row
+            claimed = True
+            answer = render(work(uow))
+            uow.idempotency.answer(row, answer.status, answer.body)
+            uow.commit()
+            return answer
     except PlannerError as error:
-        if error.code != Code.idempotency_in_flight:
+        if not claimed:
+            if error.code != Code.idempotency_in_flight:
+                raise  # the key was used with another body, or the database was busy
+            return _replay(uow, once, clock)
+        if error.code in ASK_AGAIN:
             raise
-        return _replay(uow, once, clock)
+        # The work's refusal: the rules' own, or one the database found as the transaction
+        # was leaving (an overlap its constraints caught, a value it cannot store). Either
+        # is the answer to this request, and is kept like any other.
+        refused = error
     answer = render_refusal(refused)
     _store_refusal(uow, once, clock, answer)
     return answer

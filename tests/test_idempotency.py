@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
@@ -10,6 +12,8 @@ from typing import Any
 import httpx2
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from tests import booking_fixtures
 from tests.booking_fixtures import Clinic
@@ -108,6 +112,88 @@ def test_keys_expire_after_24_hours(clinic: Clinic, clock: FakeClock) -> None:
     assert len(sessions(clinic.api)) == 2
 
 
+def test_a_refusal_the_database_gives_is_kept_too(clinic: Clinic) -> None:
+    """An id beyond the column's range is refused by the database as the work leaves (not
+    by a rule): that 422 is the key's answer as well, and the key is taken for this body."""
+    huge = {"infusion_id": 2**63, "session_type": "physical_rehabilitation"}
+    post = partial(clinic.api.post, "/api/sessions", headers=_keyed("k-range"))
+    first = problem(post(huge | {"start": f"{DAY}T11:10"}), 422, "validation_error")
+    replay = post(huge | {"start": f"{DAY}T11:10"})
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert problem(replay, 422, "validation_error") == first
+    problem(post(huge | {"start": f"{DAY}T11:40"}), 422, "idempotency_key_reused")
+    assert sessions(clinic.api) == []
+
+
+def _waiting_on_a_lock(database_url: str) -> bool:
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            query = (
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return bool(conn.scalar(text(query)))
+    finally:
+        engine.dispose()
+
+
+def test_an_overlap_the_exclusion_constraint_catches_is_kept(
+    clinic: Clinic, database_url: str
+) -> None:
+    """PostgreSQL: a writer outside the planner's locks books a session again (uncommitted,
+    so the rules cannot see it); the booking's insert waits on the exclusion constraint and
+    fails (409). A retry with the key replays that 409, even once the time is free again:
+    the client was told "not booked", and a retry does not book behind its back."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no exclusion constraints: every transaction holds the lock")
+    blocker = book(clinic.api, clinic.infusion["id"], f"{DAY}T11:10")
+    clinic.api.ok("POST", f"/api/sessions/{blocker['id']}/cancel", {"reason": "moved"})
+    engine = create_engine(database_url, poolclass=NullPool)
+    answers: list[Any] = []
+    booking = threading.Thread(target=lambda: answers.append(_post(clinic, "k-ex", "11:40")))
+    try:
+        with engine.connect() as outsider:
+            outsider.execute(
+                text("UPDATE sessions SET status = 'booked' WHERE id = :id"), {"id": blocker["id"]}
+            )
+            booking.start()
+            deadline = time.monotonic() + 20
+            while not _waiting_on_a_lock(database_url):
+                assert booking.is_alive() and time.monotonic() < deadline, answers
+                time.sleep(0.02)
+            outsider.commit()
+    finally:
+        engine.dispose()
+    booking.join(timeout=30)
+    refused = answers[0].json()
+    assert refused["code"] in ("therapist_busy", "patient_busy"), refused
+    assert "conflicts" not in refused  # the database's refusal, not the rules'
+    problem(answers[0], 409, refused["code"])
+    # the time is free again: a retry still answers what the client was told, and books nothing
+    clinic.api.ok("POST", f"/api/sessions/{blocker['id']}/cancel", {"reason": "freed"})
+    for _ in range(2):
+        again = _post(clinic, "k-ex", "11:40")
+        assert again.headers.get("idempotent-replayed") == "true", again.text
+        assert problem(again, 409, refused["code"]) == refused
+    assert [s["status"] for s in sessions(clinic.api)] == ["cancelled"]
+
+
+def test_requests_with_the_same_key_at_once_book_once_and_all_answer_201(
+    clinic: Clinic,
+) -> None:
+    """The second waits for the first's commit (PostgreSQL: the unique index; SQLite: the
+    write lock) and replays it: never ``idempotency_in_flight``."""
+    post = partial(_post, clinic, "k-race", "11:10")
+    answers = all_at_once([post] * 8)
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+    first = answers[0].json()
+    assert all(a.json() == first for a in answers)
+    replayed = [a.headers.get("idempotent-replayed") for a in answers]
+    assert sorted(replayed, key=str) == [None] + ["true"] * 7
+    assert [s["id"] for s in sessions(clinic.api)] == [first["id"]]
+
+
 # -- concurrent replays, through a real server -----------------------------------------------
 
 
@@ -136,11 +222,11 @@ def test_concurrent_replays_book_once(http: httpx2.Client) -> None:
     post = partial(http.post, "/api/sessions", json=body, headers={"Idempotency-Key": "same"})
     answers = all_at_once([post] * 8)
 
-    assert all(a.status_code in (201, 409) for a in answers), [a.text for a in answers]
-    booked = [a.json() for a in answers if a.status_code == 201]
-    assert booked and all(b == booked[0] for b in booked)
-    for refused in (a for a in answers if a.status_code == 409):
-        assert refused.json()["code"] == "idempotency_in_flight"
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+    booked = [a.json() for a in answers]
+    assert all(b == booked[0] for b in booked)
+    replayed = [a.headers.get("idempotent-replayed") for a in answers]
+    assert sorted(replayed, key=str) == [None] + ["true"] * 7
     listed = http.get("/api/sessions").json()
     assert [s["id"] for s in listed] == [booked[0]["id"]]
     # once the first has finished, every retry is a replay
