@@ -212,3 +212,38 @@ def test_an_every_day_therapist_is_free_all_day(client: TestClient, api: Api) ->
     """The clinic of these tests: the therapist works every day, all day."""
     made = staff(client, api)
     assert made["therapist"]["working_hours"][0]["rrule"] == EVERY_DAY
+
+
+def test_a_refused_settings_form_keeps_what_was_typed(client: TestClient, api: Api) -> None:
+    api.ok(
+        "POST", "/api/users", {"username": "ada", "role": "admin", "password": "ada-secret-1"}, 201
+    )
+    log_in(client, "ada", "ada-secret-1")
+    page = client.get("/settings").text
+    answer = client.post(
+        "/settings/therapists",
+        data={
+            "name": "Mira Stone",
+            "disciplines": "speech, cognitive",
+            "days": ["MO", "WE"],
+            "start": "09:00",
+            "end": "15:00",
+            "buffer_minutes": "15",
+            "rrule": "FREQ=MINUTELY",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert answer.status_code == 422
+    text = answer.text
+    assert 'id="therapist-new-working_hours-error"' in text and "FREQ must be" in text
+    assert 'value="Mira Stone"' in text and 'value="speech, cognitive"' in text
+    assert 'value="FREQ=MINUTELY"' in text and 'value="15"' in text
+    assert 'id="new-dMO" name="days" value="MO" checked' in text
+    assert 'id="new-dTU" name="days" value="TU" >' in text  # not ticked: it was not typed
+    assert api.ok("GET", "/api/therapists") == []
+    # disabling one's own login is refused beside that user, by the same rule as the API
+    me = next(u for u in api.ok("GET", "/api/users") if u["username"] == "ada")
+    refused = client.post(
+        f"/settings/users/{me['id']}", data={"action": "disable", "csrf_token": csrf_of(text)}
+    )
+    assert refused.status_code == 403 and "cannot disable your own login" in refused.text

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from models.ranges import ALL, MAX_PAGE
 from planner.durations import parse_duration
-from planner.errors import PlannerError
+from planner.errors import Code, PlannerError
 from planner.protocol import WindowSpec
 from services import catalog, therapists, users
 from services.clinic import get_clinic, get_protocol, put_clinic, put_protocol
@@ -30,7 +30,8 @@ from services.commands import (
 )
 from services.views import WorkingHoursView
 from web import access, forms
-from web.render import redirect, refused, render
+from web.filled import Fields, Filled, filled
+from web.render import redirect, render
 
 router = APIRouter(include_in_schema=False)
 DAYS = [
@@ -89,8 +90,39 @@ def _days_of(entry: WorkingHoursView) -> list[str]:
     return parts.get("BYDAY", "").split(",")
 
 
+FIELDS = Fields(
+    {Code.nonexistent_local_time: "start", Code.ambiguous_local_time: "start"},
+    {
+        label: name
+        for name, labels in {
+            "name": ("name",),
+            "timezone": ("timezone",),
+            "kind": ("kind",),
+            "key": ("key",),
+            "duration_minutes": ("duration_minutes", "duration"),
+            "discipline": ("discipline",),
+            "disciplines": ("disciplines",),
+            "window": ("window",),
+            "username": ("username",),
+            "password": ("password",),
+            "therapist_id": ("therapist", "therapist_id"),
+            "buffer_minutes": ("buffer", "buffer_minutes"),
+            "max_sessions_per_day": ("daily limit", "max_sessions_per_day"),
+            "start": ("from", "start"),
+            "end": ("until", "end"),
+            "working_hours": ("working_hours", "working_hours[0]", "rrule"),
+        }.items()
+        for label in labels
+    },
+)
+
+
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request, actor: access.AdminActor) -> Response:
+    return _page(request)
+
+
+def _page(request: Request, state: Filled | None = None) -> Response:
     uow = access.unit_of_work(request)
     clinic = get_clinic(uow)
     people = therapists.list_therapists(uow, ALL)[:MAX_PAGE]
@@ -114,7 +146,9 @@ def settings_page(request: Request, actor: access.AdminActor) -> Response:
             "types": catalog.list_session_types(uow, ALL)[:MAX_PAGE],
             "users": users.list_users(uow, ALL)[:MAX_PAGE],
             "days": DAYS,
+            "filled": state,
         },
+        status=state.error.code.status if state else 200,
     )
 
 
@@ -122,8 +156,12 @@ def _done(section: str, text: str) -> Response:
     return redirect(f"/settings#{section}", "success", text)
 
 
-def _failed(section: str, error: PlannerError, what: str) -> Response:
-    return refused(f"/settings#{section}", error, what)
+def _failed(
+    request: Request, form_id: str, form: FormData, error: PlannerError, what: str
+) -> Response:
+    """The settings page again, the refused form as it was typed, the message beside it."""
+    zone = get_clinic(access.unit_of_work(request)).zone
+    return _page(request, filled(form_id, form, error, FIELDS, what, zone))
 
 
 @router.post("/settings/clinic")
@@ -132,7 +170,7 @@ def save_clinic(request: Request, actor: access.AdminActor, form: access.Form) -
         wanted = ClinicSettings(forms.text(form, "name", 200), forms.text(form, "timezone"))
         put_clinic(access.unit_of_work(request), wanted)
     except PlannerError as error:
-        return _failed("clinic", error, "The clinic was not saved")
+        return _failed(request, "clinic", form, error, "The clinic was not saved")
     return _done("clinic", "Clinic saved.")
 
 
@@ -163,7 +201,7 @@ def save_protocol(request: Request, actor: access.AdminActor, form: access.Form)
         wanted = NewProtocol(anchor="start" if start else "end", windows=tuple(_windows(form)))
         saved = put_protocol(access.unit_of_work(request), wanted, request.app.state.clock)
     except PlannerError as error:
-        return _failed("protocol", error, "The protocol was not saved")
+        return _failed(request, "protocol", form, error, "The protocol was not saved")
     return _done(
         "protocol",
         f"Protocol version {saved.version} saved. Infusions already recorded keep their version.",
@@ -205,7 +243,7 @@ def add_therapist(request: Request, actor: access.AdminActor, form: access.Form)
         fields["disciplines"] = tuple(fields["disciplines"])
         created = therapists.create_therapist(access.unit_of_work(request), NewTherapist(**fields))
     except PlannerError as error:
-        return _failed("therapists", error, "The therapist was not added")
+        return _failed(request, "therapist-new", form, error, "The therapist was not added")
     return _done("therapists", f"{created.name} added.")
 
 
@@ -217,7 +255,9 @@ def edit_therapist(
         changes = TherapistChanges(_therapist_fields(form))
         saved = therapists.patch_therapist(access.unit_of_work(request), therapist_id, changes)
     except PlannerError as error:
-        return _failed("therapists", error, "The therapist was not saved")
+        return _failed(
+            request, f"therapist-{therapist_id}", form, error, "The therapist was not saved"
+        )
     return _done("therapists", f"{saved.name} saved.")
 
 
@@ -233,7 +273,9 @@ def add_time_off(
         )
         therapists.add_time_off(access.unit_of_work(request), therapist_id, wanted)
     except PlannerError as error:
-        return _failed("therapists", error, "The time off was not added")
+        return _failed(
+            request, f"time_off-{therapist_id}", form, error, "The time off was not added"
+        )
     return _done("therapists", "Time off added.")
 
 
@@ -243,7 +285,7 @@ def add_room(request: Request, actor: access.AdminActor, form: access.Form) -> R
         room = NewRoom(name=forms.text(form, "name", 200), kind=forms.text(form, "kind", 64))
         catalog.create_room(access.unit_of_work(request), room)
     except PlannerError as error:
-        return _failed("rooms", error, "The room was not added")
+        return _failed(request, "room", form, error, "The room was not added")
     return _done("rooms", f"Room {room.name} added.")
 
 
@@ -260,7 +302,7 @@ def add_session_type(request: Request, actor: access.AdminActor, form: access.Fo
         )
         catalog.create_session_type(access.unit_of_work(request), kind)
     except PlannerError as error:
-        return _failed("session-types", error, "The session type was not added")
+        return _failed(request, "session_type", form, error, "The session type was not added")
     return _done("session-types", f"Session type {kind.name} added.")
 
 
@@ -279,7 +321,7 @@ def add_user(request: Request, actor: access.AdminActor, form: access.Form) -> R
         ttl = timedelta(hours=request.app.state.settings.token_ttl_hours)
         users.create_user(access.unit_of_work(request), new, request.app.state.clock, ttl)
     except PlannerError as error:
-        return _failed("users", error, "The user was not added")
+        return _failed(request, "user-new", form, error, "The user was not added")
     return _done("users", f"User {new.username} added; they can log in with the password given.")
 
 
@@ -295,7 +337,7 @@ def edit_user(
             changes = UserChanges(password=forms.text(form, "password", 200))
         saved = users.change_user(access.unit_of_work(request), user_id, changes, actor)
     except PlannerError as error:
-        return _failed("users", error, "The user was not changed")
+        return _failed(request, f"user-{user_id}", form, error, "The user was not changed")
     state = "disabled" if saved.disabled else "enabled"
     text = (
         f"{saved.username}: password changed."
