@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from planner.errors import Code, Conflict, PlannerError
@@ -66,6 +66,7 @@ class Board:
         ignore: int | None = None,
     ) -> Placement:
         """Where ``kind`` can go at ``start``, or the first broken rule as a PlannerError."""
+        start = start.astimezone(UTC)  # elapsed arithmetic, whatever clock ``start`` shows
         end = start + kind.duration
         window, outside = self._common_rules(kind, start, end, override)
         if therapist_id is not None:

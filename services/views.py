@@ -8,7 +8,7 @@ are the domain's enums; durations are ``timedelta``. Nothing here knows HTTP or 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,17 @@ from planner.sessions import UNDO_WINDOW, InfusionStatus, SessionStatus
 
 
 def local(instant: datetime, zone: ZoneInfo) -> datetime:
-    return instant.astimezone(zone)
+    """``instant`` on the clinic's clock, with the fixed UTC offset it has there and then.
+
+    A fixed offset, not the zone itself: Python subtracts, adds and orders two datetimes of
+    the same zone by their wall clocks, which is an hour off across the night the clocks go
+    back. With fixed offsets all arithmetic is elapsed time, and the value still prints as
+    the clinic's wall time with its offset (RFC 3339: ``2026-11-01T01:30:00-04:00``).
+    """
+    on_clock = instant.astimezone(zone)
+    offset = on_clock.utcoffset()
+    assert offset is not None
+    return on_clock.replace(tzinfo=timezone(offset))
 
 
 def local_window(window: Window, zone: ZoneInfo) -> Window:
@@ -161,13 +171,7 @@ class SessionView:
     cancel_reason: str | None = None
     previous_status: SessionStatus | None = None
     status_changed_at: datetime | None = None
-
-    @property
-    def undo_until(self) -> datetime | None:
-        """Until when the last status change may be undone (None: nothing to undo)."""
-        if self.previous_status is None or self.status_changed_at is None:
-            return None
-        return self.status_changed_at + UNDO_WINDOW
+    undo_until: datetime | None = None  # until when the last status change may be undone
 
 
 def session_view(row: TherapySession, zone: ZoneInfo, patient_name: str | None) -> SessionView:
@@ -188,6 +192,9 @@ def session_view(row: TherapySession, zone: ZoneInfo, patient_name: str | None) 
         cancel_reason=row.cancel_reason,
         previous_status=row.previous_status,
         status_changed_at=local(row.status_changed_at, zone) if row.status_changed_at else None,
+        undo_until=local(row.status_changed_at + UNDO_WINDOW, zone)
+        if row.status_changed_at and row.previous_status
+        else None,
     )
 
 
