@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import Admin, AnyUser, ClockDep, UoW
+from api.params import When
 from api.schemas.base import when
 from api.schemas.clinic import ClinicBody, ClinicPublic, ProtocolBody, ProtocolPublic, WindowsPublic
 from services import clinic
@@ -43,7 +44,7 @@ def put_protocol(body: ProtocolBody, actor: Admin, uow: UoW, clock: ClockDep) ->
 def get_windows(
     actor: AnyUser,
     uow: UoW,
-    start: Annotated[str, Query(examples=["2026-03-07T23:50"])],
+    start: Annotated[When, Query()],
     duration_minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 40,
 ) -> WindowsPublic:
     """The windows for an infusion at ``start`` (nothing is stored)."""

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.deps import ClockDep, PageDep, Scheduler, UoW, paginate
+from api.params import LocalDate, PathId
 from api.schemas.base import day
 from api.schemas.infusions import (
     CancelBody,
@@ -43,7 +44,7 @@ def list_infusions(
     page: PageDep,
     request: Request,
     response: Response,
-    date: Annotated[str | None, Query(description="the clinic's local date, YYYY-MM-DD")] = None,
+    date: Annotated[LocalDate | None, Query()] = None,
 ) -> list[InfusionPublic]:
     on = day(date) if date is not None else None
     found = [InfusionPublic.of(i) for i in infusions.list_infusions(uow, on, page)]
@@ -51,13 +52,13 @@ def list_infusions(
 
 
 @router.get("/infusions/{infusion_id}")
-def get_infusion(infusion_id: int, actor: Scheduler, uow: UoW) -> InfusionPublic:
+def get_infusion(infusion_id: PathId, actor: Scheduler, uow: UoW) -> InfusionPublic:
     return InfusionPublic.of(infusions.get_infusion(uow, infusion_id))
 
 
 @router.post("/infusions/{infusion_id}/cancel")
 def cancel_infusion(
-    infusion_id: int,
+    infusion_id: PathId,
     actor: Scheduler,
     uow: UoW,
     clock: ClockDep,
@@ -69,7 +70,7 @@ def cancel_infusion(
 
 @router.patch("/infusions/{infusion_id}", response_model_by_alias=True)
 def patch_infusion(
-    infusion_id: int, body: InfusionPatch, actor: Scheduler, uow: UoW, clock: ClockDep
+    infusion_id: PathId, body: InfusionPatch, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> InfusionReplanned:
     """Move the infusion (it started late); its sessions are re-planned in one transaction."""
     moved = replan.move_infusion(uow, infusion_id, body.command(), clock)
@@ -78,7 +79,7 @@ def patch_infusion(
 
 @router.post("/infusions/{infusion_id}/plan")
 def plan_infusion(
-    infusion_id: int, body: PlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
+    infusion_id: PathId, body: PlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> PlanPublic:
     """Choose slots for the session types jointly; ``commit`` books them all or none."""
     return PlanPublic.of(care_plans.plan_care_plan(uow, infusion_id, body.command(), clock))
@@ -86,7 +87,7 @@ def plan_infusion(
 
 @router.post("/infusions/{infusion_id}/follow-ups")
 def post_follow_ups(
-    infusion_id: int, body: FollowUpRequest, actor: Scheduler, uow: UoW, clock: ClockDep
+    infusion_id: PathId, body: FollowUpRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> FollowUpsPublic:
     """Book a series from an RRULE in the clinic's wall time; each occurrence is reported."""
     booked = follow_ups.book_follow_ups(uow, infusion_id, body.command(), clock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api.deps import AnyUser, PageDep, Scheduler, UoW, paginate
+from api.params import PathId
 from api.schemas.people import (
     PatientCreate,
     PatientPublic,
@@ -37,20 +38,20 @@ def list_therapists(
 
 
 @router.get("/therapists/{therapist_id}", tags=["therapists"])
-def get_therapist(therapist_id: int, actor: AnyUser, uow: UoW) -> TherapistPublic:
+def get_therapist(therapist_id: PathId, actor: AnyUser, uow: UoW) -> TherapistPublic:
     return TherapistPublic.of(therapists.get_therapist(uow, therapist_id))
 
 
 @router.patch("/therapists/{therapist_id}", tags=["therapists"])
 def patch_therapist(
-    therapist_id: int, body: TherapistPatch, actor: Scheduler, uow: UoW
+    therapist_id: PathId, body: TherapistPatch, actor: Scheduler, uow: UoW
 ) -> TherapistPublic:
     return TherapistPublic.of(therapists.patch_therapist(uow, therapist_id, body.command()))
 
 
 @router.post("/therapists/{therapist_id}/time-off", status_code=201, tags=["therapists"])
 def post_time_off(
-    therapist_id: int, body: TimeOffCreate, actor: Scheduler, uow: UoW
+    therapist_id: PathId, body: TimeOffCreate, actor: Scheduler, uow: UoW
 ) -> TimeOffPublic:
     return TimeOffPublic.of(therapists.add_time_off(uow, therapist_id, body.command()))
 
@@ -87,6 +88,6 @@ def post_patient(body: PatientCreate, actor: Scheduler, uow: UoW) -> PatientPubl
 
 
 @router.get("/patients/{patient_id}", tags=["patients"])
-def get_patient(patient_id: int, actor: AnyUser, uow: UoW) -> PatientPublic:
+def get_patient(patient_id: PathId, actor: AnyUser, uow: UoW) -> PatientPublic:
     """Staff: any patient; a therapist: only a patient it has a session with."""
     return PatientPublic.of(catalog.get_patient(uow, patient_id, actor))

@@ -19,6 +19,7 @@ from api.deps import (
     client_address,
     paginate,
 )
+from api.params import PathId
 from api.schemas.people import LoginBody, LoginPublic, UserCreate, UserPatch, UserPublic
 from services import users
 
@@ -71,12 +72,12 @@ def list_users(
 
 
 @router.patch("/users/{user_id}")
-def patch_user(user_id: int, body: UserPatch, actor: Admin, uow: UoW) -> UserPublic:
+def patch_user(user_id: PathId, body: UserPatch, actor: Admin, uow: UoW) -> UserPublic:
     """Disable or enable a user, or set a new password (nobody disables their own login)."""
     return UserPublic.of(users.change_user(uow, user_id, body.command(), actor))
 
 
 @router.delete("/users/{user_id}/tokens")
-def delete_tokens(user_id: int, actor: Admin, uow: UoW) -> dict[str, int]:
+def delete_tokens(user_id: PathId, actor: Admin, uow: UoW) -> dict[str, int]:
     """Revoke every token of the user, at once."""
     return {"revoked": users.revoke_tokens(uow, user_id)}
