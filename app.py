@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.body_limit import BodyLimit
+from api.openapi import add_problem_schema, with_refusals
 from api.routes import audit, clinic, infusions, resources, sessions, users
 from models.audit import AuditContext
 from models.db import make_engine, session_factory
@@ -109,7 +110,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.clock = clock
     errors.install(app)
     for module in (clinic, users, resources, infusions, sessions, audit):
-        app.include_router(module.router)
+        app.include_router(with_refusals(module.router))
+    add_problem_schema(app)  # every refusal is documented as problem+json
     install_pages(app)  # the server-rendered pages and /static
     app.add_middleware(RequestContext)
     # Added last, so it is the outermost of ours: nothing reads a body it refuses.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Annotated, TypeVar
 
@@ -63,18 +63,25 @@ def current_actor(
     return actor
 
 
-def require(role: Role) -> Callable[[Actor], Actor]:
-    def _check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-        if not actor.at_least(role):
-            raise PlannerError(Code.forbidden, f"this needs the {role.name} role")
-        return actor
+class RoleCheck:
+    """A dependency: the caller, if its role is at least ``role`` (else 403 ``forbidden``).
 
-    return _check
+    A class, not a closure, so the OpenAPI document can tell which routes check a role
+    (``api.openapi``).
+    """
+
+    def __init__(self, role: Role) -> None:
+        self.role = role
+
+    def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if not actor.at_least(self.role):
+            raise PlannerError(Code.forbidden, f"this needs the {self.role.name} role")
+        return actor
 
 
 AnyUser = Annotated[Actor, Depends(current_actor)]
-Scheduler = Annotated[Actor, Depends(require(Role.scheduler))]
-Admin = Annotated[Actor, Depends(require(Role.admin))]
+Scheduler = Annotated[Actor, Depends(RoleCheck(Role.scheduler))]
+Admin = Annotated[Actor, Depends(RoleCheck(Role.admin))]
 
 
 def get_page(

@@ -8,7 +8,6 @@ refusals too (the unit of work translates them).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import get_uow
+from api.schemas.problems import Problem, ProblemConflict, ProblemFieldError
 from planner.errors import Code, PlannerError
 from services.audit import record_denial
 
@@ -37,17 +37,29 @@ PROBLEM = "application/problem+json"
 
 
 def problem(
-    code: Code, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    code: Code,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    *,
+    conflicts: list[ProblemConflict] | None = None,
+    errors: list[ProblemFieldError] | None = None,
+    errors_omitted: int = 0,
 ) -> JSONResponse:
+    """The answer to a refusal, in the shape the OpenAPI document gives (``Problem``)."""
     status = code.status
-    body = {
+    body: Problem = {
         "type": f"/problems/{code.value}",
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
-        "code": code.value,
-        **extra,
+        "code": code,
     }
+    if conflicts:
+        body["conflicts"] = conflicts
+    if errors is not None:
+        body["errors"] = errors
+    if errors_omitted:
+        body["errors_omitted"] = errors_omitted
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     if status == 503:
@@ -56,13 +68,11 @@ def problem(
 
 
 def problem_for(error: PlannerError) -> JSONResponse:
-    extra: dict[str, Any] = {}
-    if error.conflicts:
-        extra["conflicts"] = [
-            {"kind": c.kind, "id": c.id, "start": c.start.isoformat(), "end": c.end.isoformat()}
-            for c in error.conflicts
-        ]
-    return problem(error.code, error.detail, **extra)
+    conflicts: list[ProblemConflict] = [
+        {"kind": c.kind, "id": c.id, "start": c.start.isoformat(), "end": c.end.isoformat()}
+        for c in error.conflicts
+    ]
+    return problem(error.code, error.detail, conflicts=conflicts)
 
 
 DENIALS = {Code.unauthorized, Code.forbidden, Code.not_found}
@@ -89,10 +99,10 @@ MAX_UNKNOWN_NAMED = 3  # unknown fields named in one answer; the rest are counte
 MAX_FIELD_CHARS = 100  # a field's name as echoed back (an unknown key may be very long)
 
 
-def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]], int]:
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[ProblemFieldError], int]:
     """What was wrong, briefly: at most MAX_ERRORS errors and MAX_UNKNOWN_NAMED unknown fields
     are listed, however many the body had; how many more there were is counted."""
-    errors: list[dict[str, Any]] = []
+    errors: list[ProblemFieldError] = []
     unknown = omitted_unknown = omitted_other = 0
     for err in exc.errors():
         is_unknown = err.get("type") == "extra_forbidden"
@@ -136,10 +146,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         detail, errors, omitted = _validation_detail(exc)
-        extra: dict[str, Any] = {"errors": errors}
-        if omitted:
-            extra["errors_omitted"] = omitted
-        return problem(Code.validation_error, detail, None, **extra)
+        return problem(Code.validation_error, detail, errors=errors, errors_omitted=omitted)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

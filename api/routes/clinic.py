@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import Admin, AnyUser, ClockDep, UoW
+from api.openapi import problems
 from api.params import When
 from api.schemas.base import when
 from api.schemas.clinic import ClinicBody, ClinicPublic, ProtocolBody, ProtocolPublic, WindowsPublic
@@ -35,7 +36,7 @@ def get_protocol(actor: AnyUser, uow: UoW) -> ProtocolPublic:
     return ProtocolPublic.of(clinic.get_protocol(uow))
 
 
-@router.put("/protocol", tags=["protocol"])
+@router.put("/protocol", tags=["protocol"], responses=problems(409))
 def put_protocol(body: ProtocolBody, actor: Admin, uow: UoW, clock: ClockDep) -> ProtocolPublic:
     return ProtocolPublic.of(clinic.put_protocol(uow, body.command(), clock))
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.deps import ClockDep, PageDep, Scheduler, UoW, paginate
+from api.openapi import problems
 from api.params import LocalDate, PathId
 from api.schemas.base import day
 from api.schemas.infusions import (
@@ -29,7 +30,7 @@ from services import care_plans, day_plan, follow_ups, infusions, replan
 router = APIRouter(prefix="/api", tags=["infusions"])
 
 
-@router.post("/infusions", status_code=201)
+@router.post("/infusions", status_code=201, responses=problems(409))
 def post_infusion(
     body: InfusionCreate, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> InfusionPublic:
@@ -56,7 +57,7 @@ def get_infusion(infusion_id: PathId, actor: Scheduler, uow: UoW) -> InfusionPub
     return InfusionPublic.of(infusions.get_infusion(uow, infusion_id))
 
 
-@router.post("/infusions/{infusion_id}/cancel")
+@router.post("/infusions/{infusion_id}/cancel", responses=problems(409))
 def cancel_infusion(
     infusion_id: PathId,
     actor: Scheduler,
@@ -68,7 +69,7 @@ def cancel_infusion(
     return InfusionPublic.of(infusions.cancel_infusion(uow, infusion_id, reason, clock))
 
 
-@router.patch("/infusions/{infusion_id}", response_model_by_alias=True)
+@router.patch("/infusions/{infusion_id}", response_model_by_alias=True, responses=problems(409))
 def patch_infusion(
     infusion_id: PathId, body: InfusionPatch, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> InfusionReplanned:
@@ -77,7 +78,7 @@ def patch_infusion(
     return InfusionReplanned.replanned(moved)
 
 
-@router.post("/infusions/{infusion_id}/plan")
+@router.post("/infusions/{infusion_id}/plan", responses=problems(409))
 def plan_infusion(
     infusion_id: PathId, body: PlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> PlanPublic:
@@ -85,7 +86,7 @@ def plan_infusion(
     return PlanPublic.of(care_plans.plan_care_plan(uow, infusion_id, body.command(), clock))
 
 
-@router.post("/infusions/{infusion_id}/follow-ups")
+@router.post("/infusions/{infusion_id}/follow-ups", responses=problems(409))
 def post_follow_ups(
     infusion_id: PathId, body: FollowUpRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> FollowUpsPublic:
@@ -94,7 +95,7 @@ def post_follow_ups(
     return FollowUpsPublic.of(booked)
 
 
-@router.post("/plan/day", tags=["planning"])
+@router.post("/plan/day", tags=["planning"], responses=problems(409))
 def post_plan_day(
     body: DayPlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> DayPlanPublic:

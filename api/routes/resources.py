@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api.deps import AnyUser, PageDep, Scheduler, UoW, paginate
+from api.openapi import problems
 from api.params import PathId
 from api.schemas.people import (
     PatientCreate,
@@ -69,7 +70,7 @@ def list_rooms(
     return paginate(request, response, found, page)
 
 
-@router.post("/session-types", status_code=201, tags=["session types"])
+@router.post("/session-types", status_code=201, tags=["session types"], responses=problems(409))
 def post_session_type(body: SessionTypeCreate, actor: Scheduler, uow: UoW) -> SessionTypePublic:
     return SessionTypePublic.of(catalog.create_session_type(uow, body.command()))
 
@@ -82,7 +83,7 @@ def list_session_types(
     return paginate(request, response, found, page)
 
 
-@router.post("/patients", status_code=201, tags=["patients"])
+@router.post("/patients", status_code=201, tags=["patients"], responses=problems(409))
 def post_patient(body: PatientCreate, actor: Scheduler, uow: UoW) -> PatientPublic:
     return PatientPublic.of(catalog.create_patient(uow, body.command()))
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import AnyUser, ClockDep, PageDep, Scheduler, UoW, paginate
 from api.idempotency import idempotent
+from api.openapi import problems
 from api.params import LocalDate, PathId, QueryId, SessionTypeKey
 from api.schemas.base import day
 from api.schemas.sessions import (
@@ -42,7 +43,7 @@ def get_slots(
     return [SlotPublic.of(slot) for slot in found]
 
 
-@router.post("/sessions", status_code=201, response_model=SessionPublic)
+@router.post("/sessions", status_code=201, response_model=SessionPublic, responses=problems(409))
 def post_session(
     body: SessionCreate,
     actor: Scheduler,
@@ -62,7 +63,7 @@ def post_session(
     )
 
 
-@router.get("/sessions")
+@router.get("/sessions", responses=problems(404))
 def list_sessions(
     actor: AnyUser,
     uow: UoW,
@@ -89,14 +90,14 @@ def get_session(session_id: PathId, actor: AnyUser, uow: UoW) -> SessionPublic:
     return SessionPublic.of(sessions.get_session(uow, session_id, actor))
 
 
-@router.patch("/sessions/{session_id}")
+@router.patch("/sessions/{session_id}", responses=problems(409))
 def patch_session(
     session_id: PathId, body: SessionMove, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> SessionPublic:
     return SessionPublic.of(booking.move_session(uow, session_id, body.command(), clock))
 
 
-@router.post("/sessions/{session_id}/cancel")
+@router.post("/sessions/{session_id}/cancel", responses=problems(409))
 def cancel_session(
     session_id: PathId,
     actor: Scheduler,
@@ -108,7 +109,7 @@ def cancel_session(
     return SessionPublic.of(booking.cancel_session(uow, session_id, reason, clock))
 
 
-@router.post("/sessions/{session_id}/status")
+@router.post("/sessions/{session_id}/status", responses=problems(409))
 def post_status(
     session_id: PathId, body: StatusChange, actor: AnyUser, uow: UoW, clock: ClockDep
 ) -> SessionPublic:
@@ -117,7 +118,7 @@ def post_status(
     return SessionPublic.of(changed)
 
 
-@router.post("/sessions/{session_id}/status/undo")
+@router.post("/sessions/{session_id}/status/undo", responses=problems(409))
 def undo_status(session_id: PathId, actor: AnyUser, uow: UoW, clock: ClockDep) -> SessionPublic:
     """Undo the last status change, within 10 minutes of it (a mis-tap)."""
     return SessionPublic.of(booking.undo_status(uow, session_id, actor, clock))

@@ -19,6 +19,7 @@ from api.deps import (
     client_address,
     paginate,
 )
+from api.openapi import problems
 from api.params import PathId
 from api.schemas.people import LoginBody, LoginPublic, UserCreate, UserPatch, UserPublic
 from services import users
@@ -26,7 +27,7 @@ from services import users
 router = APIRouter(prefix="/api", tags=["users"])
 
 
-@router.post("/login")
+@router.post("/login", responses=problems(401, 429))
 def post_login(
     body: LoginBody, uow: UoW, clock: ClockDep, request: Request, settings: SettingsDep
 ) -> LoginPublic:
@@ -54,7 +55,7 @@ def post_logout(
     return {"status": "logged out"}
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=problems(409))
 def post_user(
     body: UserCreate, actor: Admin, uow: UoW, clock: ClockDep, settings: SettingsDep
 ) -> UserPublic:

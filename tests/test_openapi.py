@@ -1,0 +1,125 @@
+"""The OpenAPI document tells the truth: refusals are documented as the problem+json the API
+answers, for every status a route can answer with, and request bodies refuse unknown fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
+
+from api.schemas.problems import Problem
+from tests.support import Api
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+METHODS = {"get", "put", "post", "patch", "delete"}
+
+
+@pytest.fixture
+def document(client: TestClient) -> dict[str, Any]:
+    answer = client.get("/openapi.json")
+    assert answer.status_code == 200
+    document: dict[str, Any] = answer.json()
+    return document
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield f"{method.upper()} {path}", operation
+
+
+def statuses(operation: dict[str, Any]) -> set[int]:
+    return {int(status) for status in operation["responses"]}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_refusal_is_documented_as_problem_json(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    assert set(schemas["Problem"]["required"]) == {"type", "title", "status", "detail", "code"}
+    assert set(schemas["Problem"]["properties"]) >= {"conflicts", "errors", "errors_omitted"}
+    seen = 0
+    for name, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
+                continue
+            seen += 1
+            assert response["content"] == {"application/problem+json": {"schema": PROBLEM_REF}}, (
+                name,
+                status,
+            )
+            if status == "401":
+                assert response["headers"]["WWW-Authenticate"]["required"] is True, name
+    assert seen > 100
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_each_route_documents_the_statuses_it_can_answer_with(document: dict[str, Any]) -> None:
+    ops = dict(operations(document))
+    assert statuses(ops["GET /api/health"]) == {200}
+    assert statuses(ops["GET /api/clinic"]) == {200, 401, 503}
+    assert statuses(ops["POST /api/login"]) == {200, 401, 413, 422, 429, 503}
+    assert statuses(ops["GET /api/sessions"]) == {200, 401, 404, 422, 503}
+    assert statuses(ops["POST /api/sessions"]) == {201, 401, 403, 409, 413, 422, 503}
+    assert statuses(ops["PATCH /api/users/{user_id}"]) == {200, 401, 403, 404, 413, 422, 503}
+    for name, operation in ops.items():
+        if name not in {"GET /api/health", "POST /api/login"}:
+            assert 401 in statuses(operation), name
+        if "{" in name:
+            assert 404 in statuses(operation), name
+        if "requestBody" in operation:
+            assert {413, 422} <= statuses(operation), name
+
+
+def object_schemas(schema: Any, schemas: dict[str, Any], seen: set[str]) -> Iterator[Any]:
+    """Every object schema reachable from ``schema`` (following references once)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in seen:
+                seen.add(name)
+                yield from object_schemas(schemas[name], schemas, seen)
+            return
+        if schema.get("type") == "object" or "properties" in schema:
+            yield schema
+        for value in schema.values():
+            yield from object_schemas(value, schemas, seen)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from object_schemas(item, schemas, seen)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_request_bodies_refuse_unknown_fields(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    bodies = 0
+    for name, operation in operations(document):
+        body = operation.get("requestBody")
+        if body is None:
+            continue
+        for found in object_schemas(body, schemas, set()):
+            bodies += 1
+            assert found.get("additionalProperties") is False, (name, found.get("title"))
+    assert bodies > 20
+
+
+def test_refusals_have_the_documented_shape(api: Api, client: TestClient) -> None:
+    shape = TypeAdapter(Problem)
+    refusals = [
+        client.get("/api/clinic"),  # 401
+        api.get("/api/sessions/424242"),  # 404
+        api.post("/api/rooms", {"name": "Gym", "kind": "gym", "size": 3}),  # 422 with errors
+        api.get("/api/windows", start="2026-03-08T02:30"),  # 422, a wall time DST skips
+    ]
+    for answer in refusals:
+        assert answer.headers["content-type"] == "application/problem+json", answer.text
+        body = answer.json()
+        shape.validate_python(body, strict=False)
+        assert set(body) <= set(Problem.__annotations__), body
+        assert body["status"] == answer.status_code
+    assert refusals[2].json()["errors"][0]["field"] == "size"
