@@ -8,6 +8,7 @@ refusals too (the unit of work translates them).
 from __future__ import annotations
 
 import logging
+import traceback
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -157,6 +158,25 @@ def install(app: FastAPI) -> None:
         return problem(code, detail, dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log_unexpected(request, exc)
         return problem(Code.internal_error, "an unexpected error occurred; it has been logged")
+
+
+def log_unexpected(request: Request, exc: BaseException) -> None:
+    """What failed where, and the stack: the exception's class, the route, the request id.
+
+    Not its message, nor the URL's query: either may quote a patient (a database error
+    quotes the statement's values).
+    """
+    route = request.scope.get("route")
+    where = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    request_id = getattr(request.state, "request_id", None)
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "unexpected %s in %s (request %s)\n%s",
+        type(exc).__name__,
+        where,
+        request_id,
+        stack.rstrip(),
+    )
