@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.deps import get_uow
 from api.schemas.problems import Problem, ProblemConflict, ProblemFieldError
@@ -137,6 +138,25 @@ HTTP_CODES = {
 }
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path.
+
+    Starlette's 405 names only the methods of the first route whose path matched (GET for
+    /api/clinic, which PUT takes too).
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PlannerError)
     def _planner_error(request: Request, exc: PlannerError) -> JSONResponse:
@@ -150,12 +170,15 @@ def install(app: FastAPI) -> None:
         return problem(Code.validation_error, detail, errors=errors, errors_omitted=omitted)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, Code.validation_error)
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such resource"
-        return problem(code, detail, dict(exc.headers or {}))
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(code, detail, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

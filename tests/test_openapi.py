@@ -3,6 +3,7 @@ answers, for every status a route can answer with, and request bodies refuse unk
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
 from api.schemas.problems import Problem
-from tests.support import Api
+from tests.support import ADMIN, Api
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 METHODS = {"get", "put", "post", "patch", "delete"}
@@ -123,3 +124,18 @@ def test_refusals_have_the_documented_shape(api: Api, client: TestClient) -> Non
         assert set(body) <= set(Problem.__annotations__), body
         assert body["status"] == answer.status_code
     assert refusals[2].json()["errors"][0]["field"] == "size"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_405_allows_the_methods_the_document_gives(
+    client: TestClient, document: dict[str, Any]
+) -> None:
+    """Starlette's Allow named only the first matching route's methods (GET /api/clinic but
+    not PUT)."""
+    for path, item in document["paths"].items():
+        url = re.sub(r"\{[a-z_]+\}", "7", path)
+        answer = client.options(url, headers=ADMIN)
+        assert answer.status_code == 405, (path, answer.text)
+        documented = sorted(method.upper() for method in item if method in METHODS)
+        assert sorted(answer.headers["allow"].split(", ")) == documented, path
+        assert answer.json()["code"] == "method_not_allowed"
