@@ -7,6 +7,8 @@ from datetime import UTC
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from models.ranges import DEFAULT_PAGE, MAX_PAGE, Page
@@ -82,6 +84,39 @@ class RoleCheck:
 AnyUser = Annotated[Actor, Depends(current_actor)]
 Scheduler = Annotated[Actor, Depends(RoleCheck(Role.scheduler))]
 Admin = Annotated[Actor, Depends(RoleCheck(Role.admin))]
+
+
+def _query_names(route: object) -> frozenset[str]:
+    """The query parameters ``route`` reads (its own and its dependencies')."""
+    names: set[str] = set()
+    pending: list[Dependant | None] = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is not None:
+            names.update(param.alias for param in dependant.query_params)
+            pending.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+def known_query(request: Request) -> None:
+    """Refuse query parameters the route does not read, as request bodies refuse unknown
+    fields: ``?therapist=3`` for ``?therapist_id=3`` would otherwise answer every session."""
+    route = request.scope.get("route")
+    if route is None:
+        return
+    known = _query_names(route)
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": "unknown parameter"}
+                for name in unknown
+            ]
+        )
+
+
+KnownQuery = Depends(known_query)
+"""For every API router: ``APIRouter(..., dependencies=[KnownQuery])``."""
 
 
 def get_page(

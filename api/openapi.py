@@ -7,7 +7,8 @@ here rather than written on each route (where a new route could forget them):
 - it asks who is calling (``current_actor``): 401, with ``WWW-Authenticate: Bearer``;
 - it checks a role (``RoleCheck``): 403;
 - it has an id in its path: 404;
-- it takes parameters or a body: 422 (malformed, or refused by a rule on its values);
+- it takes parameters or a body, or refuses unknown query parameters (``known_query``):
+  422 (malformed, or refused by a rule on its values);
 - it takes a body: 413 (``PLANNER_MAX_BODY_BYTES``, refused before it is read);
 - it opens a unit of work (``get_uow``): 503 ``database_busy``, with ``Retry-After``.
 
@@ -26,7 +27,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from api.deps import RoleCheck, current_actor, get_uow
+from api.deps import RoleCheck, current_actor, get_uow, known_query
 from api.errors import PROBLEM
 from api.schemas.problems import problem_schemas
 
@@ -96,7 +97,7 @@ def derived_statuses(route: APIRoute) -> set[int]:
         statuses.add(404)
     if route.body_field is not None:
         statuses |= {413, 422}
-    if any(_all_params(dependant)):
+    if any(_all_params(dependant)) or known_query in calls:
         statuses.add(422)
     if get_uow in calls:
         statuses.add(503)

@@ -95,3 +95,15 @@ def test_a_datetime_the_pattern_allows_is_read_or_refused_as_malformed(text: str
         parse_datetime(text)
     except ValidationFailed:
         assert re.search(r"-(29|30|31)[Tt ]", text), text
+
+
+def test_unknown_query_parameters_are_refused(api: Api) -> None:
+    """As request bodies refuse unknown fields: ?therapist=3 (for therapist_id) used to answer
+    every therapist's sessions."""
+    body = assert_problem(api.get("/api/sessions", therapist=3), 422, "validation_error")
+    assert body["errors"] == [
+        {"field": "query.therapist", "message": "unknown field: it is not part of this request"}
+    ]
+    assert_problem(api.get("/api/clinic", x="1"), 422, "validation_error")
+    assert_problem(api.get("/api/health", verbose="yes"), 422, "validation_error")
+    assert api.get("/api/sessions", therapist_id=1, limit=5, offset=0).status_code == 200

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Admin, PageDep, UoW, paginate
+from api.deps import Admin, KnownQuery, PageDep, UoW, paginate
 from api.params import When
 from api.schemas.audit import AuditPublic
 from api.schemas.base import maybe_when
 from services.audit import list_audit
 from services.commands import AuditQuery
 
-router = APIRouter(prefix="/api", tags=["audit"])
+router = APIRouter(prefix="/api", tags=["audit"], dependencies=[KnownQuery])
 
 
 @router.get("/audit")

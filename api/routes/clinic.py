@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Admin, AnyUser, ClockDep, UoW
+from api.deps import Admin, AnyUser, ClockDep, KnownQuery, UoW
 from api.openapi import problems
 from api.params import When
 from api.schemas.base import when
 from api.schemas.clinic import ClinicBody, ClinicPublic, ProtocolBody, ProtocolPublic, WindowsPublic
 from services import clinic
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[KnownQuery])
 
 
 @router.get("/health", tags=["health"])

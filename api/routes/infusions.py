@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ClockDep, PageDep, Scheduler, UoW, paginate
+from api.deps import ClockDep, KnownQuery, PageDep, Scheduler, UoW, paginate
 from api.openapi import problems
 from api.params import LocalDate, PathId
 from api.schemas.base import day
@@ -27,7 +27,7 @@ from api.schemas.planning import (
 )
 from services import care_plans, day_plan, follow_ups, infusions, replan
 
-router = APIRouter(prefix="/api", tags=["infusions"])
+router = APIRouter(prefix="/api", tags=["infusions"], dependencies=[KnownQuery])
 
 
 @router.post("/infusions", status_code=201, responses=problems(409))

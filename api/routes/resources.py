@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import AnyUser, PageDep, Scheduler, UoW, paginate
+from api.deps import AnyUser, KnownQuery, PageDep, Scheduler, UoW, paginate
 from api.openapi import problems
 from api.params import PathId
 from api.schemas.people import (
@@ -22,7 +22,7 @@ from api.schemas.people import (
 )
 from services import catalog, therapists
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[KnownQuery])
 
 
 @router.post("/therapists", status_code=201, tags=["therapists"])

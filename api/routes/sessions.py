@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import AnyUser, ClockDep, PageDep, Scheduler, UoW, paginate
+from api.deps import AnyUser, ClockDep, KnownQuery, PageDep, Scheduler, UoW, paginate
 from api.idempotency import idempotent
 from api.openapi import problems
 from api.params import LocalDate, PathId, QueryId, SessionTypeKey
@@ -25,7 +25,7 @@ from models.uow import UnitOfWork
 from services import booking, sessions, therapists
 from services.views import SessionView
 
-router = APIRouter(prefix="/api", tags=["sessions"])
+router = APIRouter(prefix="/api", tags=["sessions"], dependencies=[KnownQuery])
 
 
 @router.get("/infusions/{infusion_id}/slots", tags=["infusions"])

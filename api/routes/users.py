@@ -12,6 +12,7 @@ from api.deps import (
     Admin,
     AnyUser,
     ClockDep,
+    KnownQuery,
     PageDep,
     SettingsDep,
     UoW,
@@ -24,7 +25,7 @@ from api.params import PathId
 from api.schemas.people import LoginBody, LoginPublic, UserCreate, UserPatch, UserPublic
 from services import users
 
-router = APIRouter(prefix="/api", tags=["users"])
+router = APIRouter(prefix="/api", tags=["users"], dependencies=[KnownQuery])
 
 
 @router.post("/login", responses=problems(401, 429))
