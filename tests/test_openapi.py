@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
 from api.schemas.problems import Problem
+from tests.problems import assert_problem
 from tests.support import ADMIN, Api
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -139,3 +140,44 @@ def test_a_405_allows_the_methods_the_document_gives(
         documented = sorted(method.upper() for method in item if method in METHODS)
         assert sorted(answer.headers["allow"].split(", ")) == documented, path
         assert answer.json()["code"] == "method_not_allowed"
+
+
+def _pattern(document: dict[str, Any], model: str, field: str) -> str:
+    schema = document["components"]["schemas"][model]["properties"][field]
+    schema = next(s for s in schema.get("anyOf", [schema]) if s.get("type") == "string")
+    pattern: str = schema["pattern"]
+    return pattern
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_text_the_document_allows_is_what_the_server_reads(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """Names are stripped and must keep something; no text may hold NUL. The document said
+    only "a string of 1 to 200 characters", so "\\x0b" (one character) was refused as
+    malformed, and so was "a\\x00b"."""
+    name = _pattern(document, "RoomCreate", "name")
+    free = _pattern(document, "PatientCreate", "mrn")
+    for text in ("\x0b", "\x1c", " \u3000 ", "", "Gym\x00"):
+        assert not re.search(name, text), repr(text)
+        body = {"name": text, "kind": "gym"}
+        assert_problem(api.post("/api/rooms", body), 422, "validation_error", repr(text))
+    for text in ("Gym", " Gym 2 ", "\x1cGym"):
+        assert re.search(name, text), repr(text)
+        assert api.post("/api/rooms", {"name": text, "kind": "gym"}).status_code == 201
+    assert re.search(free, "") and re.search(free, " MRN 1 ") and not re.search(free, "M\x00")
+    for model, field in (("LoginBody", "password"), ("SessionCreate", "start")):
+        assert _pattern(document, model, field), (model, field)
+
+
+def test_a_whole_number_written_with_a_fraction_is_read_as_an_integer(api: Api) -> None:
+    """JSON Schema's integer includes 60.0; strict validation refused it as malformed."""
+    body = {"key": "rehab", "name": "Rehab", "discipline": "physio", "window": "peak"}
+    made = api.post("/api/session-types", {**body, "duration_minutes": 60.0})
+    assert made.status_code == 201, made.text
+    assert made.json()["duration_minutes"] == 60
+    for refused in (60.5, "60", True):
+        answer = api.post(
+            "/api/session-types", {**body, "key": "other", "duration_minutes": refused}
+        )
+        assert_problem(answer, 422, "validation_error", refused)
