@@ -165,6 +165,10 @@ def test_text_the_document_allows_is_what_the_server_reads(
     for text in ("Gym", " Gym 2 ", "\x1cGym"):
         assert re.search(name, text), repr(text)
         assert api.post("/api/rooms", {"name": text, "kind": "gym"}).status_code == 201
+    # the length is the text's as sent: 201 characters are too many, even if two are spaces
+    too_long = {"name": f" {'x' * 199} ", "kind": "gym"}
+    assert_problem(api.post("/api/rooms", too_long), 422, "validation_error")
+    assert api.post("/api/rooms", {"name": f" {'x' * 198} ", "kind": "gym"}).status_code == 201
     assert re.search(free, "") and re.search(free, " MRN 1 ") and not re.search(free, "M\x00")
     for model, field in (("LoginBody", "password"), ("SessionCreate", "start")):
         assert _pattern(document, model, field), (model, field)

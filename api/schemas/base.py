@@ -7,6 +7,7 @@ from functools import cache
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -108,19 +109,35 @@ class Public(BaseModel):
     """An answer body."""
 
 
+def _stripped(value: str) -> str:
+    """The text without its surrounding white space; the limits apply to the text as sent
+    (as the document states them), so stripping can only shorten it."""
+    return value.strip()
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise PydanticCustomError("blank", "must hold something besides white space")
+    return value
+
+
 NOT_BLANK = Field(json_schema_extra={"pattern": NOT_BLANK_PATTERN})
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.NAME_MAX),
+    StringConstraints(min_length=1, max_length=limits.NAME_MAX),
+    AfterValidator(_stripped),
+    AfterValidator(_not_blank),
     NOT_BLANK,
 ]
 Key = Annotated[str, StringConstraints(pattern=limits.KEY_PATTERN)]
 Label = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.LABEL_MAX),
+    StringConstraints(min_length=1, max_length=limits.LABEL_MAX),
+    AfterValidator(_stripped),
+    AfterValidator(_not_blank),
     NOT_BLANK,
 ]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=limits.REASON_MAX)]
+Reason = Annotated[str, StringConstraints(max_length=limits.REASON_MAX), AfterValidator(_stripped)]
 Minutes = Annotated[int, Field(ge=1, le=24 * 60)]
 
 
