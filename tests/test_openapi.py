@@ -11,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
+from api.schemas.base import NO_NUL_PATTERN
 from api.schemas.problems import Problem
+from planner.localtime import DATE_PATTERN, DATETIME_PATTERN
 from tests.problems import assert_problem
 from tests.support import ADMIN, Api
 
@@ -170,8 +172,25 @@ def test_text_the_document_allows_is_what_the_server_reads(
     assert_problem(api.post("/api/rooms", too_long), 422, "validation_error")
     assert api.post("/api/rooms", {"name": f" {'x' * 198} ", "kind": "gym"}).status_code == 201
     assert re.search(free, "") and re.search(free, " MRN 1 ") and not re.search(free, "M\x00")
-    for model, field in (("LoginBody", "password"), ("SessionCreate", "start")):
-        assert _pattern(document, model, field), (model, field)
+    assert _pattern(document, "LoginBody", "password") == NO_NUL_PATTERN
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_dates_and_datetimes_in_bodies_carry_the_parsers_patterns(
+    document: dict[str, Any],
+) -> None:
+    """They were documented as any string; the parsers (planner.localtime) read only these."""
+    for model, field in [
+        ("SessionCreate", "start"),
+        ("SessionMove", "start"),
+        ("InfusionCreate", "start"),
+        ("InfusionPatch", "start"),
+        ("TimeOffCreate", "start"),
+        ("TimeOffCreate", "end"),
+        ("FollowUpRequest", "start"),
+    ]:
+        assert _pattern(document, model, field) == DATETIME_PATTERN, (model, field)
+    assert _pattern(document, "DayPlanRequest", "date") == DATE_PATTERN
 
 
 def test_a_whole_number_written_with_a_fraction_is_read_as_an_integer(api: Api) -> None:

@@ -17,7 +17,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from planner.localtime import parse_datetime, parse_local_date
+from planner.localtime import DATE_PATTERN, DATETIME_PATTERN, parse_datetime, parse_local_date
 from services import limits
 
 NUL = "\x00"
@@ -139,6 +139,18 @@ Label = Annotated[
 ]
 Reason = Annotated[str, StringConstraints(max_length=limits.REASON_MAX), AfterValidator(_stripped)]
 Minutes = Annotated[int, Field(ge=1, le=24 * 60)]
+# Dates and datetimes stay text and are read by the domain's parsers (``when``, ``day``);
+# the document shows the parsers' own patterns, so what it allows is what they read.
+WhenText = Annotated[
+    str,
+    Field(
+        json_schema_extra={
+            "pattern": DATETIME_PATTERN,
+            "description": "RFC 3339 with an offset, or the clinic's wall time without one",
+        }
+    ),
+]
+DateText = Annotated[str, Field(json_schema_extra={"format": "date", "pattern": DATE_PATTERN})]
 
 
 def when(text: str, field: str) -> datetime:
