@@ -7,17 +7,20 @@ the audit log), the API (``api``) and the pages (``web``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import inspect
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
+from typing import Any
 from uuid import uuid4
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.body_limit import BodyLimit
 from api.forwarded import Network, client_address
+from api.openapi import add_problem_schema, with_refusals
 from api.routes import audit, clinic, infusions, resources, sessions, users
 from models.audit import AuditContext
 from models.db import make_engine, session_factory
@@ -72,6 +75,43 @@ class RequestContext:
         await self.app(scope, receive, send_with_id)
 
 
+class AnswerUnexpected:
+    """Pure ASGI middleware: an unexpected exception is answered by the app's handler for
+    ``Exception`` (problem+json ``internal_error`` on /api, an HTML page elsewhere; each logs
+    it) and goes no further.
+
+    Starlette's ServerErrorMiddleware, outside every middleware we add, answers the same way
+    but then raises the exception again, and uvicorn closes the connection: the client's next
+    request on that keep-alive connection was reset. An exception after the answer has
+    started cannot be answered any more and goes on to it.
+    """
+
+    def __init__(self, app: ASGIApp, handlers: Mapping[Any, Any]) -> None:
+        self.app = app
+        self.handlers = handlers  # the app's exception handlers, read when one is needed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            handler = self.handlers.get(Exception)
+            if started or handler is None:
+                raise
+            answer = handler(Request(scope), exc)
+            response: Response = await answer if inspect.isawaitable(answer) else answer
+            await response(scope, receive, send)
+
+
 def audit_context(request: Request) -> AuditContext:
     """Who is acting in ``request`` (read when the change commits, after authentication)."""
     actor: Actor | None = getattr(request.state, "actor", None)
@@ -117,9 +157,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.clock = clock
     errors.install(app)
     for module in (clinic, users, resources, infusions, sessions, audit):
-        app.include_router(module.router)
+        app.include_router(with_refusals(module.router))
+    add_problem_schema(app)  # every refusal is documented as problem+json
     install_pages(app)  # the server-rendered pages and /static
-    app.add_middleware(RequestContext, trusted_proxies=settings.trusted_proxies)
-    # Added last, so it is the outermost of ours: nothing reads a body it refuses.
+    # The last added is the outermost. BodyLimit runs before anything reads a body; the
+    # request id (and X-Request-ID) is set before anything answers, a 413 or a 500 too.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AnswerUnexpected, handlers=app.exception_handlers)
+    app.add_middleware(RequestContext, trusted_proxies=settings.trusted_proxies)
     return app

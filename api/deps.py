@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from models.ranges import DEFAULT_PAGE, MAX_PAGE, Page
@@ -63,18 +65,58 @@ def current_actor(
     return actor
 
 
-def require(role: Role) -> Callable[[Actor], Actor]:
-    def _check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-        if not actor.at_least(role):
-            raise PlannerError(Code.forbidden, f"this needs the {role.name} role")
-        return actor
+class RoleCheck:
+    """A dependency: the caller, if its role is at least ``role`` (else 403 ``forbidden``).
 
-    return _check
+    A class, not a closure, so the OpenAPI document can tell which routes check a role
+    (``api.openapi``).
+    """
+
+    def __init__(self, role: Role) -> None:
+        self.role = role
+
+    def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if not actor.at_least(self.role):
+            raise PlannerError(Code.forbidden, f"this needs the {self.role.name} role")
+        return actor
 
 
 AnyUser = Annotated[Actor, Depends(current_actor)]
-Scheduler = Annotated[Actor, Depends(require(Role.scheduler))]
-Admin = Annotated[Actor, Depends(require(Role.admin))]
+Scheduler = Annotated[Actor, Depends(RoleCheck(Role.scheduler))]
+Admin = Annotated[Actor, Depends(RoleCheck(Role.admin))]
+
+
+def _query_names(route: object) -> frozenset[str]:
+    """The query parameters ``route`` reads (its own and its dependencies')."""
+    names: set[str] = set()
+    pending: list[Dependant | None] = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is not None:
+            names.update(param.alias for param in dependant.query_params)
+            pending.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+def known_query(request: Request) -> None:
+    """Refuse query parameters the route does not read, as request bodies refuse unknown
+    fields: ``?therapist=3`` for ``?therapist_id=3`` would otherwise answer every session."""
+    route = request.scope.get("route")
+    if route is None:
+        return
+    known = _query_names(route)
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": "unknown parameter"}
+                for name in unknown
+            ]
+        )
+
+
+KnownQuery = Depends(known_query)
+"""For every API router: ``APIRouter(..., dependencies=[KnownQuery])``."""
 
 
 def get_page(

@@ -8,14 +8,16 @@ refusals too (the unit of work translates them).
 from __future__ import annotations
 
 import logging
-from typing import Any
+import traceback
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.deps import get_uow
+from api.schemas.problems import Problem, ProblemConflict, ProblemFieldError
 from planner.errors import Code, PlannerError
 from services.audit import record_denial
 
@@ -37,17 +39,29 @@ PROBLEM = "application/problem+json"
 
 
 def problem(
-    code: Code, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    code: Code,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    *,
+    conflicts: list[ProblemConflict] | None = None,
+    errors: list[ProblemFieldError] | None = None,
+    errors_omitted: int = 0,
 ) -> JSONResponse:
+    """The answer to a refusal, in the shape the OpenAPI document gives (``Problem``)."""
     status = code.status
-    body = {
+    body: Problem = {
         "type": f"/problems/{code.value}",
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
-        "code": code.value,
-        **extra,
+        "code": code,
     }
+    if conflicts:
+        body["conflicts"] = conflicts
+    if errors is not None:
+        body["errors"] = errors
+    if errors_omitted:
+        body["errors_omitted"] = errors_omitted
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     if status == 503:
@@ -56,13 +70,11 @@ def problem(
 
 
 def problem_for(error: PlannerError) -> JSONResponse:
-    extra: dict[str, Any] = {}
-    if error.conflicts:
-        extra["conflicts"] = [
-            {"kind": c.kind, "id": c.id, "start": c.start.isoformat(), "end": c.end.isoformat()}
-            for c in error.conflicts
-        ]
-    return problem(error.code, error.detail, **extra)
+    conflicts: list[ProblemConflict] = [
+        {"kind": c.kind, "id": c.id, "start": c.start.isoformat(), "end": c.end.isoformat()}
+        for c in error.conflicts
+    ]
+    return problem(error.code, error.detail, conflicts=conflicts)
 
 
 DENIALS = {Code.unauthorized, Code.forbidden, Code.not_found}
@@ -89,10 +101,10 @@ MAX_UNKNOWN_NAMED = 3  # unknown fields named in one answer; the rest are counte
 MAX_FIELD_CHARS = 100  # a field's name as echoed back (an unknown key may be very long)
 
 
-def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]], int]:
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[ProblemFieldError], int]:
     """What was wrong, briefly: at most MAX_ERRORS errors and MAX_UNKNOWN_NAMED unknown fields
     are listed, however many the body had; how many more there were is counted."""
-    errors: list[dict[str, Any]] = []
+    errors: list[ProblemFieldError] = []
     unknown = omitted_unknown = omitted_other = 0
     for err in exc.errors():
         is_unknown = err.get("type") == "extra_forbidden"
@@ -126,6 +138,25 @@ HTTP_CODES = {
 }
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path.
+
+    Starlette's 405 names only the methods of the first route whose path matched (GET for
+    /api/clinic, which PUT takes too).
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PlannerError)
     def _planner_error(request: Request, exc: PlannerError) -> JSONResponse:
@@ -136,20 +167,39 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         detail, errors, omitted = _validation_detail(exc)
-        extra: dict[str, Any] = {"errors": errors}
-        if omitted:
-            extra["errors_omitted"] = omitted
-        return problem(Code.validation_error, detail, None, **extra)
+        return problem(Code.validation_error, detail, errors=errors, errors_omitted=omitted)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, Code.validation_error)
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such resource"
-        return problem(code, detail, dict(exc.headers or {}))
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(code, detail, headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log_unexpected(request, exc)
         return problem(Code.internal_error, "an unexpected error occurred; it has been logged")
+
+
+def log_unexpected(request: Request, exc: BaseException) -> None:
+    """What failed where, and the stack: the exception's class, the route, the request id.
+
+    Not its message, nor the URL's query: either may quote a patient (a database error
+    quotes the statement's values).
+    """
+    route = request.scope.get("route")
+    where = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    request_id = getattr(request.state, "request_id", None)
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "unexpected %s in %s (request %s)\n%s",
+        type(exc).__name__,
+        where,
+        request_id,
+        stack.rstrip(),
+    )

@@ -86,9 +86,23 @@ def _offset(moment: datetime) -> str:
     return f"UTC{text[:3]}:{text[3:]}"
 
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$"
-)
+# [0-9], not \d: in Python \d matches any Unicode digit, in a JSON Schema pattern only 0-9.
+_YEAR = r"(19[0-9]{2}|2[0-9]{3})"  # MIN_YEAR to MAX_YEAR, as the parsers check after the form
+_DAY = r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_OFFSET = r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+_TIME = rf"[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{{1,6}})?)?{_OFFSET}?"
+DATE_PATTERN = f"^{_YEAR}{_DAY}$"
+"""A local date as the API takes it (``2026-03-08``); the OpenAPI document states it."""
+DATETIME_PATTERN = f"^{_YEAR}{_DAY}{_TIME}$"
+"""RFC 3339 with an offset (an instant) or without one (the clinic's wall time)."""
+_DATE_FORM = re.compile(rf"^[0-9]{{4}}{_DAY}$")
+_DATETIME_FORM = re.compile(rf"^[0-9]{{4}}{_DAY}{_TIME}$")
+_ANY_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _in_years(value: date, text: str, field: str) -> None:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationFailed(f"{field}: {text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
 
 
 def parse_datetime(text: str, *, field: str = "datetime") -> datetime:
@@ -97,8 +111,8 @@ def parse_datetime(text: str, *, field: str = "datetime") -> datetime:
     Only the form is checked here; ``instant_in`` resolves a wall time in the clinic's zone.
     """
     try:
-        if not isinstance(text, str) or not _RFC3339.match(text):
-            if isinstance(text, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        if not isinstance(text, str) or not _DATETIME_FORM.fullmatch(text):
+            if isinstance(text, str) and _ANY_DATE.fullmatch(text):
                 raise ValidationFailed(f"{field}: {text!r} is a date; a date and time is needed")
             raise ValueError(text)
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
@@ -107,8 +121,7 @@ def parse_datetime(text: str, *, field: str = "datetime") -> datetime:
             f"{field}: {text!r} is not an RFC 3339 datetime such as 2026-03-08T09:30 or "
             "2026-03-08T09:30:00-04:00"
         ) from exc
-    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        raise ValidationFailed(f"{field}: {text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    _in_years(parsed.date(), text, field)
     return parsed
 
 
@@ -132,10 +145,15 @@ def require_whole_minutes(instant: datetime, field: str = "start") -> datetime:
 
 
 def parse_local_date(text: str, *, field: str = "date") -> date:
+    """``2026-03-08`` (only this form, in the years MIN_YEAR to MAX_YEAR)."""
     try:
-        return date.fromisoformat(text)
+        if not isinstance(text, str) or not _DATE_FORM.fullmatch(text):
+            raise ValueError(text)
+        parsed = date.fromisoformat(text)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(f"{field}: {text!r} is not a date in the form YYYY-MM-DD") from exc
+    _in_years(parsed, text, field)
+    return parsed
 
 
 def parse_wall_time(text: str, *, field: str = "time") -> time:

@@ -12,6 +12,7 @@ import re
 from planner.errors import ValidationFailed
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+ID_MAX = 2**31 - 1  # ids are 32-bit integers in the database (PostgreSQL `integer`)
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,100}$"
 NAME_MAX = 200
 LABEL_MAX = 64

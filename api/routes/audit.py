@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Admin, PageDep, UoW, paginate
+from api.deps import Admin, KnownQuery, PageDep, UoW, paginate
+from api.params import When
 from api.schemas.audit import AuditPublic
 from api.schemas.base import maybe_when
 from services.audit import list_audit
 from services.commands import AuditQuery
 
-router = APIRouter(prefix="/api", tags=["audit"])
+router = APIRouter(prefix="/api", tags=["audit"], dependencies=[KnownQuery])
 
 
 @router.get("/audit")
@@ -22,9 +23,11 @@ def get_audit(
     page: PageDep,
     request: Request,
     response: Response,
-    since: Annotated[str | None, Query(description="RFC 3339 or clinic wall time")] = None,
+    since: Annotated[When | None, Query()] = None,
     entity: Annotated[str | None, Query(max_length=40)] = None,
-    by: Annotated[str | None, Query(alias="actor", description="username or user id")] = None,
+    by: Annotated[
+        str | None, Query(alias="actor", max_length=100, description="username or user id")
+    ] = None,
 ) -> list[AuditPublic]:
     """Who did what, when, to what: before and after, oldest first."""
     query = AuditQuery(since=maybe_when(since, "since"), entity=entity, actor=by)

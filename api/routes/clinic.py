@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Admin, AnyUser, ClockDep, UoW
+from api.deps import Admin, AnyUser, ClockDep, KnownQuery, UoW
+from api.openapi import problems
+from api.params import When
 from api.schemas.base import when
 from api.schemas.clinic import ClinicBody, ClinicPublic, ProtocolBody, ProtocolPublic, WindowsPublic
 from services import clinic
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[KnownQuery])
 
 
 @router.get("/health", tags=["health"])
@@ -34,7 +36,7 @@ def get_protocol(actor: AnyUser, uow: UoW) -> ProtocolPublic:
     return ProtocolPublic.of(clinic.get_protocol(uow))
 
 
-@router.put("/protocol", tags=["protocol"])
+@router.put("/protocol", tags=["protocol"], responses=problems(409))
 def put_protocol(body: ProtocolBody, actor: Admin, uow: UoW, clock: ClockDep) -> ProtocolPublic:
     return ProtocolPublic.of(clinic.put_protocol(uow, body.command(), clock))
 
@@ -43,7 +45,7 @@ def put_protocol(body: ProtocolBody, actor: Admin, uow: UoW, clock: ClockDep) ->
 def get_windows(
     actor: AnyUser,
     uow: UoW,
-    start: Annotated[str, Query(examples=["2026-03-07T23:50"])],
+    start: Annotated[When, Query()],
     duration_minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 40,
 ) -> WindowsPublic:
     """The windows for an infusion at ``start`` (nothing is stored)."""

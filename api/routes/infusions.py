@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import ClockDep, PageDep, Scheduler, UoW, paginate
+from api.deps import ClockDep, KnownQuery, PageDep, Scheduler, UoW, paginate
+from api.openapi import problems
+from api.params import LocalDate, PathId
 from api.schemas.base import day
 from api.schemas.infusions import (
     CancelBody,
@@ -26,10 +28,10 @@ from api.schemas.planning import (
 )
 from services import care_plans, day_plan, follow_ups, infusions, plan_preview, replan
 
-router = APIRouter(prefix="/api", tags=["infusions"])
+router = APIRouter(prefix="/api", tags=["infusions"], dependencies=[KnownQuery])
 
 
-@router.post("/infusions", status_code=201)
+@router.post("/infusions", status_code=201, responses=problems(409))
 def post_infusion(
     body: InfusionCreate, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> InfusionPublic:
@@ -44,7 +46,7 @@ def list_infusions(
     page: PageDep,
     request: Request,
     response: Response,
-    date: Annotated[str | None, Query(description="the clinic's local date, YYYY-MM-DD")] = None,
+    date: Annotated[LocalDate | None, Query()] = None,
 ) -> list[InfusionPublic]:
     on = day(date) if date is not None else None
     found = [InfusionPublic.of(i) for i in infusions.list_infusions(uow, on, page)]
@@ -52,13 +54,13 @@ def list_infusions(
 
 
 @router.get("/infusions/{infusion_id}")
-def get_infusion(infusion_id: int, actor: Scheduler, uow: UoW) -> InfusionPublic:
+def get_infusion(infusion_id: PathId, actor: Scheduler, uow: UoW) -> InfusionPublic:
     return InfusionPublic.of(infusions.get_infusion(uow, infusion_id))
 
 
-@router.post("/infusions/{infusion_id}/cancel")
+@router.post("/infusions/{infusion_id}/cancel", responses=problems(409))
 def cancel_infusion(
-    infusion_id: int,
+    infusion_id: PathId,
     actor: Scheduler,
     uow: UoW,
     clock: ClockDep,
@@ -68,33 +70,33 @@ def cancel_infusion(
     return InfusionPublic.of(infusions.cancel_infusion(uow, infusion_id, reason, clock))
 
 
-@router.patch("/infusions/{infusion_id}", response_model_by_alias=True)
+@router.patch("/infusions/{infusion_id}", response_model_by_alias=True, responses=problems(409))
 def patch_infusion(
-    infusion_id: int, body: InfusionPatch, actor: Scheduler, uow: UoW, clock: ClockDep
+    infusion_id: PathId, body: InfusionPatch, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> InfusionReplanned:
     """Move the infusion (it started late); its sessions are re-planned in one transaction."""
     moved = replan.move_infusion(uow, infusion_id, body.command(), clock)
     return InfusionReplanned.replanned(moved)
 
 
-@router.post("/infusions/{infusion_id}/plan")
+@router.post("/infusions/{infusion_id}/plan", responses=problems(409))
 def plan_infusion(
-    infusion_id: int, body: PlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
+    infusion_id: PathId, body: PlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> PlanPublic:
     """Choose slots for the session types jointly; ``commit`` books them all or none."""
     return PlanPublic.of(care_plans.plan_care_plan(uow, infusion_id, body.command(), clock))
 
 
-@router.post("/infusions/{infusion_id}/follow-ups")
+@router.post("/infusions/{infusion_id}/follow-ups", responses=problems(409))
 def post_follow_ups(
-    infusion_id: int, body: FollowUpRequest, actor: Scheduler, uow: UoW, clock: ClockDep
+    infusion_id: PathId, body: FollowUpRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> FollowUpsPublic:
     """Book a series from an RRULE in the clinic's wall time; each occurrence is reported."""
     booked = follow_ups.book_follow_ups(uow, infusion_id, body.command(), clock)
     return FollowUpsPublic.of(booked)
 
 
-@router.post("/plan/day/book", tags=["planning"])
+@router.post("/plan/day/book", tags=["planning"], responses=problems(409))
 def post_book_day_plan(
     body: BookDayPlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> DayPlanPublic:
@@ -104,7 +106,7 @@ def post_book_day_plan(
     return DayPlanPublic.of(plan_preview.book_previewed_plan(uow, body.command(), clock))
 
 
-@router.post("/plan/day", tags=["planning"])
+@router.post("/plan/day", tags=["planning"], responses=problems(409))
 def post_plan_day(
     body: DayPlanRequest, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> DayPlanPublic:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import AnyUser, PageDep, Scheduler, UoW, paginate
+from api.deps import AnyUser, KnownQuery, PageDep, Scheduler, UoW, paginate
+from api.openapi import problems
+from api.params import PathId
 from api.schemas.people import (
     PatientCreate,
     PatientPublic,
@@ -20,7 +22,7 @@ from api.schemas.people import (
 )
 from services import catalog, therapists
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[KnownQuery])
 
 
 @router.post("/therapists", status_code=201, tags=["therapists"])
@@ -37,20 +39,20 @@ def list_therapists(
 
 
 @router.get("/therapists/{therapist_id}", tags=["therapists"])
-def get_therapist(therapist_id: int, actor: AnyUser, uow: UoW) -> TherapistPublic:
+def get_therapist(therapist_id: PathId, actor: AnyUser, uow: UoW) -> TherapistPublic:
     return TherapistPublic.of(therapists.get_therapist(uow, therapist_id))
 
 
 @router.patch("/therapists/{therapist_id}", tags=["therapists"])
 def patch_therapist(
-    therapist_id: int, body: TherapistPatch, actor: Scheduler, uow: UoW
+    therapist_id: PathId, body: TherapistPatch, actor: Scheduler, uow: UoW
 ) -> TherapistPublic:
     return TherapistPublic.of(therapists.patch_therapist(uow, therapist_id, body.command()))
 
 
 @router.post("/therapists/{therapist_id}/time-off", status_code=201, tags=["therapists"])
 def post_time_off(
-    therapist_id: int, body: TimeOffCreate, actor: Scheduler, uow: UoW
+    therapist_id: PathId, body: TimeOffCreate, actor: Scheduler, uow: UoW
 ) -> TimeOffPublic:
     return TimeOffPublic.of(therapists.add_time_off(uow, therapist_id, body.command()))
 
@@ -68,7 +70,7 @@ def list_rooms(
     return paginate(request, response, found, page)
 
 
-@router.post("/session-types", status_code=201, tags=["session types"])
+@router.post("/session-types", status_code=201, tags=["session types"], responses=problems(409))
 def post_session_type(body: SessionTypeCreate, actor: Scheduler, uow: UoW) -> SessionTypePublic:
     return SessionTypePublic.of(catalog.create_session_type(uow, body.command()))
 
@@ -81,12 +83,12 @@ def list_session_types(
     return paginate(request, response, found, page)
 
 
-@router.post("/patients", status_code=201, tags=["patients"])
+@router.post("/patients", status_code=201, tags=["patients"], responses=problems(409))
 def post_patient(body: PatientCreate, actor: Scheduler, uow: UoW) -> PatientPublic:
     return PatientPublic.of(catalog.create_patient(uow, body.command()))
 
 
 @router.get("/patients/{patient_id}", tags=["patients"])
-def get_patient(patient_id: int, actor: AnyUser, uow: UoW) -> PatientPublic:
+def get_patient(patient_id: PathId, actor: AnyUser, uow: UoW) -> PatientPublic:
     """Staff: any patient; a therapist: only a patient it has a session with."""
     return PatientPublic.of(catalog.get_patient(uow, patient_id, actor))

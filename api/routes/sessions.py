@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import AnyUser, ClockDep, PageDep, Scheduler, UoW, paginate
+from api.deps import AnyUser, ClockDep, KnownQuery, PageDep, Scheduler, UoW, paginate
 from api.idempotency import idempotent
+from api.openapi import problems
+from api.params import LocalDate, PathId, QueryId, SessionTypeKey
 from api.schemas.base import day
 from api.schemas.sessions import (
     DayPublic,
@@ -23,25 +25,25 @@ from models.uow import UnitOfWork
 from services import booking, sessions, therapists
 from services.views import SessionView
 
-router = APIRouter(prefix="/api", tags=["sessions"])
+router = APIRouter(prefix="/api", tags=["sessions"], dependencies=[KnownQuery])
 
 
 @router.get("/infusions/{infusion_id}/slots", tags=["infusions"])
 def get_slots(
-    infusion_id: int,
+    infusion_id: PathId,
     actor: Scheduler,
     uow: UoW,
     clock: ClockDep,
-    session_type: Annotated[str, Query(min_length=1, max_length=64)],
+    session_type: SessionTypeKey,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    therapist_id: int | None = None,
+    therapist_id: QueryId = None,
 ) -> list[SlotPublic]:
     """Free, bookable slots in the session type's window, best first."""
     found = booking.slots_for(uow, infusion_id, session_type, limit, therapist_id, clock)
     return [SlotPublic.of(slot) for slot in found]
 
 
-@router.post("/sessions", status_code=201, response_model=SessionPublic)
+@router.post("/sessions", status_code=201, response_model=SessionPublic, responses=problems(409))
 def post_session(
     body: SessionCreate,
     actor: Scheduler,
@@ -61,16 +63,16 @@ def post_session(
     )
 
 
-@router.get("/sessions")
+@router.get("/sessions", responses=problems(404))
 def list_sessions(
     actor: AnyUser,
     uow: UoW,
     page: PageDep,
     request: Request,
     response: Response,
-    date: str | None = None,
-    therapist_id: int | None = None,
-    patient_id: int | None = None,
+    date: Annotated[LocalDate | None, Query()] = None,
+    therapist_id: QueryId = None,
+    patient_id: QueryId = None,
 ) -> list[SessionPublic]:
     found = sessions.list_sessions(
         uow,
@@ -84,20 +86,20 @@ def list_sessions(
 
 
 @router.get("/sessions/{session_id}")
-def get_session(session_id: int, actor: AnyUser, uow: UoW) -> SessionPublic:
+def get_session(session_id: PathId, actor: AnyUser, uow: UoW) -> SessionPublic:
     return SessionPublic.of(sessions.get_session(uow, session_id, actor))
 
 
-@router.patch("/sessions/{session_id}")
+@router.patch("/sessions/{session_id}", responses=problems(409))
 def patch_session(
-    session_id: int, body: SessionMove, actor: Scheduler, uow: UoW, clock: ClockDep
+    session_id: PathId, body: SessionMove, actor: Scheduler, uow: UoW, clock: ClockDep
 ) -> SessionPublic:
     return SessionPublic.of(booking.move_session(uow, session_id, body.command(), clock))
 
 
-@router.post("/sessions/{session_id}/cancel")
+@router.post("/sessions/{session_id}/cancel", responses=problems(409))
 def cancel_session(
-    session_id: int,
+    session_id: PathId,
     actor: Scheduler,
     uow: UoW,
     clock: ClockDep,
@@ -107,26 +109,26 @@ def cancel_session(
     return SessionPublic.of(booking.cancel_session(uow, session_id, reason, clock))
 
 
-@router.post("/sessions/{session_id}/status")
+@router.post("/sessions/{session_id}/status", responses=problems(409))
 def post_status(
-    session_id: int, body: StatusChange, actor: AnyUser, uow: UoW, clock: ClockDep
+    session_id: PathId, body: StatusChange, actor: AnyUser, uow: UoW, clock: ClockDep
 ) -> SessionPublic:
     """Check in (from 30 minutes before the start), complete or mark no-show (once started)."""
     changed = booking.change_status(uow, session_id, body.command(), actor, clock)
     return SessionPublic.of(changed)
 
 
-@router.post("/sessions/{session_id}/status/undo")
-def undo_status(session_id: int, actor: AnyUser, uow: UoW, clock: ClockDep) -> SessionPublic:
+@router.post("/sessions/{session_id}/status/undo", responses=problems(409))
+def undo_status(session_id: PathId, actor: AnyUser, uow: UoW, clock: ClockDep) -> SessionPublic:
     """Undo the last status change, within 10 minutes of it (a mis-tap)."""
     return SessionPublic.of(booking.undo_status(uow, session_id, actor, clock))
 
 
 @router.get("/therapists/{therapist_id}/day", tags=["therapists"])
 def get_day(
-    therapist_id: int,
+    therapist_id: PathId,
     actor: AnyUser,
     uow: UoW,
-    date: Annotated[str, Query(description="the clinic's local date, YYYY-MM-DD")],
+    date: Annotated[LocalDate, Query()],
 ) -> DayPublic:
     return DayPublic.of(therapists.therapist_day(uow, therapist_id, day(date), actor))

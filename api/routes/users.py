@@ -12,6 +12,7 @@ from api.deps import (
     Admin,
     AnyUser,
     ClockDep,
+    KnownQuery,
     PageDep,
     SettingsDep,
     UoW,
@@ -19,13 +20,15 @@ from api.deps import (
     client_address,
     paginate,
 )
+from api.openapi import problems
+from api.params import PathId
 from api.schemas.people import LoginBody, LoginPublic, UserCreate, UserPatch, UserPublic
 from services import users
 
-router = APIRouter(prefix="/api", tags=["users"])
+router = APIRouter(prefix="/api", tags=["users"], dependencies=[KnownQuery])
 
 
-@router.post("/login")
+@router.post("/login", responses=problems(401, 429))
 def post_login(
     body: LoginBody, uow: UoW, clock: ClockDep, request: Request, settings: SettingsDep
 ) -> LoginPublic:
@@ -53,7 +56,7 @@ def post_logout(
     return {"status": "logged out"}
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=problems(409))
 def post_user(
     body: UserCreate, actor: Admin, uow: UoW, clock: ClockDep, settings: SettingsDep
 ) -> UserPublic:
@@ -71,12 +74,12 @@ def list_users(
 
 
 @router.patch("/users/{user_id}")
-def patch_user(user_id: int, body: UserPatch, actor: Admin, uow: UoW) -> UserPublic:
+def patch_user(user_id: PathId, body: UserPatch, actor: Admin, uow: UoW) -> UserPublic:
     """Disable or enable a user, or set a new password (nobody disables their own login)."""
     return UserPublic.of(users.change_user(uow, user_id, body.command(), actor))
 
 
 @router.delete("/users/{user_id}/tokens")
-def delete_tokens(user_id: int, actor: Admin, uow: UoW) -> dict[str, int]:
+def delete_tokens(user_id: PathId, actor: Admin, uow: UoW) -> dict[str, int]:
     """Revoke every token of the user, at once."""
     return {"revoked": users.revoke_tokens(uow, user_id)}

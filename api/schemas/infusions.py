@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from api.schemas.base import Key, Public, Reason, RequestBody, maybe_when, rfc3339, when
+from api.schemas.base import Key, Public, Reason, RequestBody, WhenText, maybe_when, rfc3339, when
 from api.schemas.clinic import WindowPublic
 from api.schemas.sessions import SessionPublic
 from services import limits
@@ -20,7 +20,7 @@ class UnplacedCarePlanItem(Public):
 
 class InfusionCreate(RequestBody):
     patient_id: int
-    start: str = Field(examples=["2026-03-07T23:50"])
+    start: WhenText = Field(examples=["2026-03-07T23:50"])
     duration_minutes: int = Field(default=40, ge=1, le=limits.INFUSION_MINUTES[1])
     care_plan: list[Key] = Field(default_factory=list, max_length=limits.CARE_PLAN_MAX)
     auto_book: bool = False
@@ -79,7 +79,7 @@ class CancelBody(RequestBody):
 
 
 class InfusionPatch(RequestBody):
-    start: str | None = None
+    start: WhenText | None = None
     duration_minutes: int | None = Field(default=None, ge=1, le=limits.INFUSION_MINUTES[1])
 
     def command(self) -> MoveInfusion:

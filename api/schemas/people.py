@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_serializer
 
-from api.schemas.base import Key, Label, Name, Public, Reason, RequestBody, rfc3339, when
+from api.schemas.base import Key, Label, Name, Public, Reason, RequestBody, WhenText, rfc3339, when
 from services import limits
 from services.commands import (
     NewPatient,
@@ -191,8 +191,8 @@ class TherapistPublic(Public):
 
 
 class TimeOffCreate(RequestBody):
-    start: str
-    end: str
+    start: WhenText
+    end: WhenText
     reason: Reason = ""
 
     def command(self) -> NewTimeOff:

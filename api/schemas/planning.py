@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from api.schemas.base import Key, Public, RequestBody, day, rfc3339, when
+from api.schemas.base import DateText, Key, Public, RequestBody, WhenText, day, rfc3339, when
 from api.schemas.sessions import SessionPublic
 from services import limits
 from services.commands import (
@@ -92,7 +92,7 @@ class FollowUpRequest(RequestBody):
     rrule: str = Field(
         min_length=1, max_length=limits.FOLLOW_UP_RRULE_MAX, examples=["FREQ=WEEKLY;COUNT=4"]
     )
-    start: str = Field(examples=["2026-03-11T10:00"])
+    start: WhenText = Field(examples=["2026-03-11T10:00"])
     therapist_id: int | None = None
     tolerance_minutes: int = Field(
         default=0,
@@ -160,7 +160,7 @@ class FollowUpsPublic(Public):
 
 
 class DayPlanRequest(RequestBody):
-    date: str = Field(examples=["2026-03-10"])
+    date: DateText = Field(examples=["2026-03-10"])
     commit: bool = False
     time_limit_seconds: float = Field(default=5.0, gt=0, le=limits.PLAN_SECONDS_MAX)
 
@@ -175,7 +175,7 @@ class ProposedSessionBody(RequestBody):
     session_type: Key
     therapist_id: int
     room_id: int | None = None
-    start: str = Field(examples=["2026-03-10T11:50:00-04:00"])
+    start: WhenText = Field(examples=["2026-03-10T11:50:00-04:00"])
 
     def command(self) -> ProposedSession:
         return ProposedSession(
@@ -190,7 +190,7 @@ class ProposedSessionBody(RequestBody):
 class BookDayPlanRequest(RequestBody):
     """Book exactly the previewed plan: every session re-checked, all booked or none (409)."""
 
-    date: str = Field(examples=["2026-03-10"])
+    date: DateText = Field(examples=["2026-03-10"])
     sessions: list[ProposedSessionBody] = Field(min_length=1, max_length=limits.DAY_PLAN_MAX)
 
     def command(self) -> BookDayPlan:

@@ -11,6 +11,7 @@ from api.schemas.base import (
     Public,
     Reason,
     RequestBody,
+    WhenText,
     maybe_rfc3339,
     maybe_when,
     rfc3339,
@@ -68,7 +69,7 @@ class SessionPublic(Public):
 class SessionCreate(RequestBody):
     infusion_id: int
     session_type: Key
-    start: str = Field(examples=["2026-03-10T11:50"])
+    start: WhenText = Field(examples=["2026-03-10T11:50"])
     therapist_id: int | None = None
     room_id: int | None = None
     override_reason: Reason | None = Field(
@@ -87,7 +88,7 @@ class SessionCreate(RequestBody):
 
 
 class SessionMove(RequestBody):
-    start: str | None = None
+    start: WhenText | None = None
     therapist_id: int | None = None
     override_reason: Reason | None = None
 
