@@ -1,6 +1,6 @@
 """The day optimizer (planner.optimize): valid plans, joint assignment, DST, extensions, codes.
 
-Plans are checked by the benchmark's own ``check.py`` (run as a subprocess). No database.
+Plans are checked by the tests' own checker (tests/plan_checker.py). No database.
 """
 
 from __future__ import annotations
@@ -19,46 +19,44 @@ from planner.optimize.command import main as command_main
 from planner.optimize.model import load
 from planner.optimize.state import State
 from tests.optimize_support import (
-    BENCH,
     HAVE_ORTOOLS,
     NY,
     TYPES,
     at,
+    best_known,
     codes,
     instance,
-    needs_bench,
     needs_ortools,
     one_patient,
     placed,
     run_check,
+    shipped,
     therapist,
 )
 
 # --- benchmark instances ---------------------------------------------------------------
 
 
-@needs_bench
 @pytest.mark.parametrize("name", ["small-1", "tight-1"])
-def test_heuristic_plans_pass_the_checker(name: str, tmp_path: Path) -> None:
-    inst = json.loads((BENCH / "instances" / f"{name}.json").read_text())
+def test_heuristic_plans_pass_the_checker(name: str) -> None:
+    inst = shipped(name)
     plan = optimize(inst, time_limit_s=1.0, solver="heuristic")
     assert plan.solver == "heuristic"
-    result = run_check(inst, plan, tmp_path)
+    result = run_check(inst, plan)
     assert result["placed"] == plan.objective.placed == len(plan.sessions)
     assert result["deviation_minutes"] == plan.objective.deviation_minutes
     assert len(plan.sessions) + len(plan.unplaced) == result["requested"]
     assert all(u.code for u in plan.unplaced)
 
 
-@needs_bench
 @needs_ortools
-def test_cp_sat_plan_passes_the_checker_and_is_optimal_on_small(tmp_path: Path) -> None:
-    inst = json.loads((BENCH / "instances" / "small-2.json").read_text())
+def test_cp_sat_plan_passes_the_checker_and_is_optimal_on_small() -> None:
+    inst = shipped("small-2")
     plan = optimize(inst, time_limit_s=3.0, solver="cp-sat")
     assert plan.solver == "cp-sat+heuristic"
-    result = run_check(inst, plan, tmp_path)
-    best = json.loads((BENCH / "best_known.json").read_text())["small-2"]
-    assert result["placed"] == best["placed"]  # proven optimal (placed_bound)
+    result = run_check(inst, plan)
+    best = best_known("small-2")
+    assert result["placed"] == best["placed"] == best["placed_bound"]  # proven optimal
 
 
 def test_auto_without_ortools_falls_back_to_the_heuristic(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,7 +132,7 @@ def first_fit_in_input_order(inst: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize("solver", ["heuristic", "cp-sat"])
-def test_joint_assignment_beats_first_fit(solver: str, tmp_path: Path) -> None:
+def test_joint_assignment_beats_first_fit(solver: str) -> None:
     if solver == "cp-sat" and not HAVE_ORTOOLS:
         pytest.skip("OR-Tools (the 'optimize' extra) is not installed")
     inst = joint_instance()
@@ -144,15 +142,14 @@ def test_joint_assignment_beats_first_fit(solver: str, tmp_path: Path) -> None:
     got = placed(plan)
     assert got[("i1", "walk")].therapist_id == "t2"
     assert got[("i2", "talk")].therapist_id == "t1"
-    if (BENCH / "check.py").exists():
-        run_check(inst, plan, tmp_path)
+    run_check(inst, plan)
 
 
 # --- DST ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("day", ["2026-03-08", "2026-11-01"])
-def test_dst_day_plan_is_on_the_local_grid(day: str, tmp_path: Path) -> None:
+def test_dst_day_plan_is_on_the_local_grid(day: str) -> None:
     """A 40-minute grid is not a whole number of hours: counting it in elapsed time from
     midnight would be off by the DST hour after the change; it must follow the wall clock."""
     inst = instance(day, grid_minutes=40)
@@ -188,7 +185,7 @@ def test_dst_day_plan_is_on_the_local_grid(day: str, tmp_path: Path) -> None:
         assert s.start.utcoffset() == local.utcoffset()
         assert (local.hour * 60 + local.minute) % 40 == 0
         assert s.end - s.start in {timedelta(minutes=m) for m in (45, 50, 60)}
-    run_check(inst, plan, tmp_path) if (BENCH / "check.py").exists() else None
+    run_check(inst, plan)
 
 
 # --- codes ------------------------------------------------------------------------------------

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any
 
 from planner.optimize import heuristic, lns, optimize
 from planner.optimize.model import load
-from tests.optimize_support import (
-    generated,
-    instance,
-    needs_bench,
-    needs_ortools,
-    run_check,
-    therapist,
-)
+from tests.optimize_support import instance, needs_ortools, run_check, shipped, therapist
 
 
 def test_a_later_infusion_of_the_same_patient_blocks_earlier_items() -> None:
@@ -45,10 +37,9 @@ def test_a_later_infusion_of_the_same_patient_blocks_earlier_items() -> None:
     assert all(t >= second[1] or t + 50 <= second[0] for t, _ in problem.items[0].cands)
 
 
-@needs_bench
 @needs_ortools
 def test_lns_never_worsens_and_stays_valid() -> None:
-    problem = load(generated("medium", 11))
+    problem = load(shipped("medium-11"))
     state = heuristic.solve(problem, time.monotonic() + 0.3)
     before = state.key()
     after = lns.search(state, time.monotonic() + 1.5).key()
@@ -59,20 +50,18 @@ def test_lns_never_worsens_and_stays_valid() -> None:
         assert all(b[0] >= a[1] + buf for a, b in itertools.pairwise(books))
 
 
-@needs_bench
 @needs_ortools
-def test_auto_on_a_generated_large_day_is_valid(tmp_path: Any) -> None:
-    inst = generated("large", 11)
+def test_auto_on_a_generated_large_day_is_valid() -> None:
+    inst = shipped("large-11")
     plan = optimize(inst, time_limit_s=3.0)
-    result = run_check(inst, plan, tmp_path)
+    result = run_check(inst, plan)
     assert result["valid"], result["violations"]
     assert result["placed"] == plan.objective.placed
 
 
-@needs_bench
 @needs_ortools
 def test_deviation_polish_keeps_the_count_and_never_worsens() -> None:
-    problem = load(generated("medium", 12))
+    problem = load(shipped("medium-12"))
     state = heuristic.solve(problem, time.monotonic() + 0.3)
     lns.search(state, time.monotonic() + 0.6, count=True, polish=0.0)
     placed, dev2 = state.placed, state.dev2
@@ -84,13 +73,12 @@ def test_deviation_polish_keeps_the_count_and_never_worsens() -> None:
     assert state.placed >= placed
 
 
-@needs_bench
-def test_many_constructions_never_start_worse_and_stay_valid(tmp_path: Any) -> None:
+def test_many_constructions_never_start_worse_and_stay_valid() -> None:
     from planner.optimize.codes import diagnose
     from planner.optimize.plan import build
     from planner.optimize.state import assign_rooms
 
-    inst = generated("medium", 11)
+    inst = shipped("medium-11")
     problem = load(inst)
     single = heuristic.construct(problem)
     # no time: exactly the most-constrained-first construction
@@ -100,6 +88,6 @@ def test_many_constructions_never_start_worse_and_stay_valid(tmp_path: Any) -> N
     chosen = {i: a for i, a in enumerate(many.assign) if a is not None}
     unplaced = {i: diagnose(many, i) for i, a in enumerate(many.assign) if a is None}
     plan = build(problem, assign_rooms(problem, chosen), unplaced, "heuristic", 0.0)
-    result = run_check(inst, plan, tmp_path)
+    result = run_check(inst, plan)
     assert result["valid"], result["violations"]
     assert result["placed"] == many.placed
