@@ -13,15 +13,21 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from planner.optimize.clock import Clock, InstanceError, parse_duration
+from planner.durations import parse_duration
+from planner.errors import ValidationFailed
+from planner.optimize.grid import LocalGrid
 
 Span = tuple[int, int]
 
-__all__ = ["InstanceError", "Item", "Problem", "Room", "Therapist", "load", "parse_duration"]
+__all__ = ["InstanceError", "Item", "Problem", "Room", "Therapist", "load"]
+
+
+class InstanceError(ValueError):
+    """The instance is malformed; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -106,14 +112,43 @@ def _int(value: object, where: str, *, minimum: int = 0) -> int:
     return value
 
 
-def _spans(clock: Clock, value: object, where: str) -> tuple[Span, ...]:
+def _minutes(text: object, where: str) -> int:
+    """Whole minutes of an ISO 8601 duration."""
+    if not isinstance(text, str):
+        raise InstanceError(f"{where}: expected an ISO 8601 duration such as PT2H, got {text!r}")
+    try:
+        span = parse_duration(text)
+    except ValidationFailed as exc:
+        raise InstanceError(f"{where}: {exc.detail}") from None
+    if span % timedelta(minutes=1):
+        raise InstanceError(f"{where}: {text!r} is not a whole number of minutes")
+    return span // timedelta(minutes=1)
+
+
+def _minute(tz: ZoneInfo, value: object, where: str) -> int:
+    """Minutes since the epoch of an RFC 3339 datetime (without offset: wall time in ``tz``)."""
+    if not isinstance(value, str):
+        raise InstanceError(f"{where}: expected an RFC 3339 datetime, got {value!r}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InstanceError(f"{where}: {value!r} is not an RFC 3339 datetime") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    seconds = moment.timestamp()
+    if seconds % 60:
+        raise InstanceError(f"{where}: {value!r} is not a whole minute")
+    return int(seconds) // 60
+
+
+def _spans(tz: ZoneInfo, value: object, where: str) -> tuple[Span, ...]:
     out: list[Span] = []
     for n, pair in enumerate(_list(value, where)):
         pair = _list(pair, f"{where}[{n}]")
         if len(pair) != 2:
             raise InstanceError(f"{where}[{n}]: expected [start, end]")
-        a = clock.minute(pair[0], f"{where}[{n}]")
-        b = clock.minute(pair[1], f"{where}[{n}]")
+        a = _minute(tz, pair[0], f"{where}[{n}]")
+        b = _minute(tz, pair[1], f"{where}[{n}]")
         if b < a:
             raise InstanceError(f"{where}[{n}]: ends before it starts")
         out.append((a, b))
@@ -135,7 +170,7 @@ def load(instance: Mapping[str, Any]) -> Problem:
     except ValueError:
         raise InstanceError(f"instance: date {instance.get('date')!r} is not YYYY-MM-DD") from None
     grid = _int(instance.get("grid_minutes", 5), "grid_minutes", minimum=1)
-    clock = Clock(tz, day, grid)
+    grid_marks = LocalGrid(tz, day, grid)
 
     protocol = _get(instance, "protocol", "instance")
     anchor_at_start = _get(protocol, "anchor", "protocol") == "start"
@@ -144,9 +179,9 @@ def load(instance: Mapping[str, Any]) -> Problem:
         where = f"protocol.windows[{n}]"
         target = w.get("target_offset") if isinstance(w, Mapping) else None
         windows[str(_get(w, "key", where))] = (
-            parse_duration(_get(w, "start_offset", where), where),
-            parse_duration(_get(w, "end_offset", where), where),
-            None if target is None else parse_duration(target, where),
+            _minutes(_get(w, "start_offset", where), where),
+            _minutes(_get(w, "end_offset", where), where),
+            None if target is None else _minutes(target, where),
         )
 
     types: dict[str, Mapping[str, Any]] = {}
@@ -172,10 +207,10 @@ def load(instance: Mapping[str, Any]) -> Problem:
             Therapist(
                 id=str(_get(t, "id", where)),
                 disciplines=frozenset(str(d) for d in _list(_get(t, "disciplines", where), where)),
-                working=_spans(clock, _get(t, "working", where), f"{where}.working"),
+                working=_spans(tz, _get(t, "working", where), f"{where}.working"),
                 buffer=_int(t.get("buffer_minutes", 0) or 0, f"{where}.buffer_minutes"),
                 cap=cap,
-                booked=_spans(clock, t.get("booked", []), f"{where}.booked"),
+                booked=_spans(tz, t.get("booked", []), f"{where}.booked"),
             )
         )
 
@@ -183,7 +218,7 @@ def load(instance: Mapping[str, Any]) -> Problem:
         Room(
             str(_get(r, "id", f"rooms[{n}]")),
             str(_get(r, "kind", f"rooms[{n}]")),
-            _spans(clock, r.get("booked", []), f"rooms[{n}].booked"),
+            _spans(tz, r.get("booked", []), f"rooms[{n}].booked"),
         )
         for n, r in enumerate(_list(instance.get("rooms", []), "rooms"))
     ]
@@ -202,19 +237,19 @@ def load(instance: Mapping[str, Any]) -> Problem:
     for n, p in enumerate(_list(instance.get("patients", []), "patients")):
         where = f"patients[{n}]"
         patient_fixed[patient_of(str(_get(p, "id", where)))].extend(
-            _spans(clock, p.get("booked", []), f"{where}.booked")
+            _spans(tz, p.get("booked", []), f"{where}.booked")
         )
 
     not_before = None
     if instance.get("not_before") is not None:
-        not_before = clock.minute(instance["not_before"], "not_before")
+        not_before = _minute(tz, instance["not_before"], "not_before")
 
     items: list[Item] = []
     disciplines: list[str] = []
     seen: set[tuple[str, str]] = set()
     for n, inf in enumerate(_list(_get(instance, "infusions", "instance"), "infusions")):
         where = f"infusions[{n}]"
-        start = clock.minute(_get(inf, "start", where), f"{where}.start")
+        start = _minute(tz, _get(inf, "start", where), f"{where}.start")
         length = _int(inf.get("duration_minutes", 40), f"{where}.duration_minutes")
         patient = patient_of(str(_get(inf, "patient_id", where)))
         patient_fixed[patient].append((start, start + length))
@@ -250,7 +285,7 @@ def load(instance: Mapping[str, Any]) -> Problem:
     for item, discipline in zip(items, disciplines, strict=True):
         # after every infusion is known: a patient's later infusions block earlier items too
         item.static_code = _candidates(
-            item, discipline, therapists, patient_fixed, clock, not_before
+            item, discipline, therapists, patient_fixed, grid_marks, not_before
         )
     busy_kinds = {r.kind for r in rooms if r.booked}
     for item in items:
@@ -265,24 +300,24 @@ def _candidates(
     discipline: str,
     therapists: Sequence[Therapist],
     patient_fixed: Sequence[Sequence[Span]],
-    clock: Clock,
+    grid_marks: LocalGrid,
     not_before: int | None,
 ) -> str | None:
     """Fill ``item.cands``; answer the §4 code when nothing at all can pass the static rules."""
     dur = item.duration
     lo, hi = item.window[0], item.window[1] - dur
-    if not clock.starts(lo, min(hi, lo + clock.grid)):
+    if not grid_marks.starts(lo, min(hi, lo + grid_marks.step)):
         return "no_slot"
     if not_before is not None:
         lo = max(lo, not_before)
-        if not clock.starts(lo, min(hi, lo + clock.grid)):
+        if not grid_marks.starts(lo, min(hi, lo + grid_marks.step)):
             return "in_the_past"
     qualified = [k for k, t in enumerate(therapists) if discipline in t.disciplines]
     if not qualified:
         return "discipline_mismatch"
     stage = 0  # 1 works then, 2 free of booked sessions, 3 patient free
     busy = patient_fixed[item.patient]
-    grid = clock.starts(lo, hi)
+    grid = grid_marks.starts(lo, hi)
     ok = {n for n, t in enumerate(grid) if _free(t, t + dur, busy)}
     keyed: list[tuple[int, int, int]] = []
     for k in qualified:
