@@ -1,18 +1,17 @@
 """``POST /api/plan/day``: every care plan of a day's infusions placed at once (SPEC §6).
 
-The clinic's live state becomes an optimizer instance (``planner.optimize``, the same code
-``planner optimize`` runs on the benchmark); each session it proposes is then confirmed by
-``Board.check``, the booking rules themselves, before it is shown or booked. With ``commit``
-everything confirmed is booked in one transaction.
+The clinic's live state, as the board loads it, becomes the optimizer's typed day
+(``planner.optimize.Day``: the same code ``planner optimize`` runs on the benchmark); each
+session it proposes is then confirmed by ``Board.check``, the booking rules themselves, before
+it is shown or booked. With ``commit`` everything confirmed is booked in one transaction.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,88 +23,84 @@ from planner.board import Board, SessionKind
 from planner.errors import PlannerError
 from planner.intervals import Interval
 from planner.localtime import Clock, day_bounds, parse_local_date, planning_now
-from planner.optimize import DayPlan, optimize
+from planner.optimize import (
+    Day,
+    DayInfusion,
+    DayPatient,
+    DayPlan,
+    DayRoom,
+    DayTherapist,
+    optimize,
+)
+from planner.protocol import Protocol
 from services.board_loader import infusion_facts, kind_of, load_board, span_around
 from services.booking import insert_session
-from services.common import clinic_zone, protocol_version, windows_to_json
+from services.common import clinic_zone, protocol_version
 from services.planning import planned_session
 
-
-def _iso(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).isoformat()
+GRID_MINUTES = 5  # planned sessions start on these marks of the clinic's wall clock
 
 
-def _instance(
+def _day(
     board: Board,
     infusions: list[Infusion],
     wanted: dict[int, list[str]],
     kinds: dict[str, SessionKind],
-    day: str,
+    day: date,
     sessions_today: dict[int, int],
-    protocol: dict[str, Any],
-) -> dict[str, Any]:
-    zone = board.zone
-    busy_patient: dict[int, list[list[str]]] = defaultdict(list)
-    busy_therapist: dict[int, list[list[str]]] = defaultdict(list)
-    busy_room: dict[int, list[list[str]]] = defaultdict(list)
+    protocol: Protocol,
+) -> Day:
+    """The optimizer's day: ``infusions``' wanted sessions on the board's live state."""
+    busy_patient: dict[int, list[Interval]] = defaultdict(list)
+    busy_therapist: dict[int, list[Interval]] = defaultdict(list)
+    busy_room: dict[int, list[Interval]] = defaultdict(list)
     planned_ids = {i.id for i in infusions}
     for o in board.occupations:
         if not o.active:
             continue
-        span = [_iso(o.start, zone), _iso(o.end, zone)]
         if o.kind == "infusion" and o.id in planned_ids:
-            continue  # the instance's own infusions block their patients already
+            continue  # the day's own infusions block their patients already
         if o.patient_id is not None:
-            busy_patient[o.patient_id].append(span)
+            busy_patient[o.patient_id].append(o.span)
         if o.kind == "session" and o.therapist_id is not None:
-            busy_therapist[o.therapist_id].append(span)
+            busy_therapist[o.therapist_id].append(o.span)
         if o.kind == "session" and o.room_id is not None:
-            busy_room[o.room_id].append(span)
-    return {
-        "name": f"clinic-{day}",
-        "date": day,
-        "timezone": zone.key,
-        "grid_minutes": 5,
-        "not_before": board.now.isoformat(),
-        "protocol": protocol,
-        "session_types": [
-            {
-                "key": k.key,
-                "duration_minutes": int(k.duration.total_seconds() // 60),
-                "discipline": k.discipline,
-                "window": k.window,
-                "room_kind": k.room_kind,
-            }
-            for k in kinds.values()
-        ],
-        "therapists": [
-            {
-                "id": f"t{t.id}",
-                "disciplines": sorted(t.disciplines),
-                "working": [[_iso(w.start, zone), _iso(w.end, zone)] for w in t.working()],
-                "buffer_minutes": int(t.buffer.total_seconds() // 60),
-                "max_sessions_per_day": t.max_per_day,
-                "booked": busy_therapist[t.id],
-                "sessions_already": sessions_today.get(t.id, 0),
-            }
+            busy_room[o.room_id].append(o.span)
+    return Day(
+        date=day,
+        zone=board.zone,
+        grid_minutes=GRID_MINUTES,
+        not_before=board.now,
+        protocol=protocol,
+        session_types=tuple(kinds.values()),
+        therapists=tuple(
+            DayTherapist(
+                id=t.id,
+                disciplines=t.disciplines,
+                working=tuple(t.working()),
+                buffer=t.buffer,
+                daily_limit=t.max_per_day,
+                booked=tuple(busy_therapist[t.id]),
+                sessions_already=sessions_today.get(t.id, 0),
+            )
             for t in board.therapists.values()
-        ],
-        "rooms": [
-            {"id": f"r{room_id}", "kind": kind, "booked": busy_room[room_id]}
+        ),
+        rooms=tuple(
+            DayRoom(id=room_id, kind=kind, booked=tuple(busy_room[room_id]))
             for room_id, kind in board.rooms.items()
-        ],
-        "patients": [{"id": f"p{p}", "booked": spans} for p, spans in busy_patient.items()],
-        "infusions": [
-            {
-                "id": f"i{i.id}",
-                "patient_id": f"p{i.patient_id}",
-                "start": _iso(i.start, zone),
-                "duration_minutes": i.duration_minutes,
-                "care_plan": wanted[i.id],
-            }
+        ),
+        patients=tuple(DayPatient(id=p, booked=tuple(spans)) for p, spans in busy_patient.items()),
+        infusions=tuple(
+            DayInfusion(
+                id=i.id,
+                patient_id=i.patient_id,
+                start=i.start,
+                duration=timedelta(minutes=i.duration_minutes),
+                care_plan=tuple(wanted[i.id]),
+            )
             for i in infusions
-        ],
-    }
+        ),
+    )
 
 
 def plan_day(uow: UnitOfWork, body: DayPlanRequest, clock: Clock) -> DayPlanPublic:
@@ -164,16 +159,8 @@ def plan_day(uow: UnitOfWork, body: DayPlanRequest, clock: Clock) -> DayPlanPubl
             by_version[infusion.protocol_version].append(infusion)
         for version, group in sorted(by_version.items()):
             protocol = protocol_version(session, version)
-            instance = _instance(
-                board,
-                group,
-                wanted,
-                kinds,
-                day.isoformat(),
-                sessions_today,
-                {"anchor": protocol.anchor, "windows": windows_to_json(protocol.windows)},
-            )
-            result = optimize(instance, time_limit_s=body.time_limit_seconds / len(by_version))
+            to_plan = _day(board, group, wanted, kinds, day, sessions_today, protocol)
+            result = optimize(to_plan, time_limit_s=body.time_limit_seconds / len(by_version))
             solver, seconds = result.solver, seconds + result.seconds
             confirmed, refused, off_target = _confirm(
                 session, board, group, kinds, result, body.commit, now
@@ -217,7 +204,7 @@ def _confirm(
     now: datetime,
 ) -> tuple[list[PlannedSession], list[UnplacedItem], float]:
     """Check each proposed session with the booking rules; book it when committing."""
-    by_id = {f"i{i.id}": i for i in infusions}
+    by_id = {i.id: i for i in infusions}
     facts = {i.id: infusion_facts(session, i) for i in infusions}
     zone = board.zone
     confirmed: list[PlannedSession] = []
@@ -230,18 +217,16 @@ def _confirm(
         infusion = by_id[proposal.infusion_id]
         view = dataclasses.replace(board, infusion=facts[infusion.id])
         kind = kinds[proposal.session_type]
-        room = int(proposal.room_id[1:]) if proposal.room_id else None
+        therapist_id = proposal.therapist_id
         try:
             try:
                 placement = view.check(
-                    kind, proposal.start, therapist_id=int(proposal.therapist_id[1:]), room_id=room
+                    kind, proposal.start, therapist_id=therapist_id, room_id=proposal.room_id
                 )
             except PlannerError as refusal:
                 if refusal.code != "room_unavailable":
                     raise
-                placement = view.check(
-                    kind, proposal.start, therapist_id=int(proposal.therapist_id[1:])
-                )
+                placement = view.check(kind, proposal.start, therapist_id=therapist_id)
         except PlannerError as refusal:
             refused.append(
                 UnplacedItem(infusion_id=infusion.id, session_type=kind.key, code=refusal.code)

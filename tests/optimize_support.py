@@ -1,7 +1,10 @@
 """Shared helpers for the day-optimizer tests: small instances, shipped days, the checker.
 
-``tests/data`` holds a few benchmark-format days (see its README): the tests need nothing
-beside the checkout. Plans are checked by the tests' own ``plan_checker``.
+Most tests write their days in the benchmark's JSON format (short, and what ``planner
+optimize`` reads) and solve them through the adapter (``planner.optimize.instance``), so they
+read plans in that format too. ``tests/data`` holds a few benchmark-format days (see its
+README): the tests need nothing beside the checkout. Plans are checked by the tests' own
+``plan_checker``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planner.optimize import DayPlan
+from planner.optimize import Solver
+from planner.optimize.instance import plan_instance, read_instance
+from planner.optimize.model import Problem, build_problem
 from tests.plan_checker import check
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -103,19 +108,29 @@ def instance(day: str = "2026-03-10", **extra: Any) -> dict[str, Any]:
     return base
 
 
-def run_check(inst: dict[str, Any], plan: DayPlan) -> dict[str, Any]:
+def solve(inst: dict[str, Any], time_limit_s: float, solver: Solver = "auto") -> dict[str, Any]:
+    """The plan of ``inst`` in the benchmark's format, as ``planner optimize`` prints it."""
+    return plan_instance(inst, time_limit_s=time_limit_s, solver=solver)
+
+
+def problem_of(inst: dict[str, Any]) -> Problem:
+    """The optimizer's integer model of a benchmark-format day."""
+    return build_problem(read_instance(inst).day)
+
+
+def run_check(inst: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     """The checker's verdict on ``plan``; fails the test when the plan breaks a rule."""
-    result = check(inst, plan.to_json())
+    result = check(inst, plan)
     assert result["valid"], result["violations"]
     return result
 
 
-def placed(plan: DayPlan) -> dict[tuple[str, str], Any]:
-    return {(s.infusion_id, s.session_type): s for s in plan.sessions}
+def placed(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(s["infusion_id"], s["session_type"]): s for s in plan["sessions"]}
 
 
-def codes(plan: DayPlan) -> dict[tuple[str, str], str]:
-    return {(u.infusion_id, u.session_type): u.code for u in plan.unplaced}
+def codes(plan: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(u["infusion_id"], u["session_type"]): u["code"] for u in plan["unplaced"]}
 
 
 def one_patient(day: str = "2026-03-10", care: list[str] | None = None) -> dict[str, Any]:
@@ -133,8 +148,9 @@ def one_patient(day: str = "2026-03-10", care: list[str] | None = None) -> dict[
     return inst
 
 
-def spinogenesis_starts(plan: DayPlan) -> list[str]:
-    return [s.start.strftime("%H:%M") for s in plan.sessions]
+def starts(plan: dict[str, Any]) -> list[str]:
+    """The sessions' starts as local wall times, ``HH:MM``."""
+    return [datetime.fromisoformat(s["start"]).strftime("%H:%M") for s in plan["sessions"]]
 
 
 def shipped(name: str) -> dict[str, Any]:

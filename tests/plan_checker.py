@@ -84,7 +84,9 @@ class _Day:
         start = self.instant(infusion["start"])
         return start, start + timedelta(minutes=infusion.get("duration_minutes", 40))
 
-    def window(self, infusion: dict[str, Any], key: str) -> tuple[datetime, datetime, Any]:
+    def window(
+        self, infusion: dict[str, Any], key: str
+    ) -> tuple[datetime, datetime, datetime | None]:
         start, end = self.infusion_span(infusion)
         anchor = start if self.anchor_at_start else end
         w = self.windows[key]

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from planner.optimize import heuristic
-from planner.optimize.model import Problem, load
+from planner.optimize.model import Problem
 from planner.optimize.spans import first_full
 from planner.optimize.state import POOL, State
-from tests.optimize_support import shipped
+from tests.optimize_support import problem_of, shipped
 
 bookings = st.lists(
     st.tuples(st.integers(0, 200), st.integers(1, 90)).map(lambda s: (s[0], s[0] + s[1])),
@@ -45,7 +45,7 @@ def _kind_invariant(state: State) -> None:
 
 
 def _medium_day() -> tuple[Problem, State]:
-    problem = load(shipped("medium-13"))
+    problem = problem_of(shipped("medium-13"))
     state = heuristic.construct(problem)
     assert any(item.pooled for item in problem.items)
     return problem, state

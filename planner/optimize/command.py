@@ -12,7 +12,8 @@ import json
 import sys
 from typing import cast
 
-from planner.optimize import InstanceError, Solver, SolverUnavailable, optimize
+from planner.optimize import Solver, SolverUnavailable
+from planner.optimize.instance import InstanceError, plan_instance
 
 DEFAULT_LIMIT_S = {"auto": 9.0, "cp-sat": 9.0, "heuristic": 1.9}
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"planner optimize: {args.instance}: expected a JSON object", file=sys.stderr)
         return 2
     try:
-        plan = optimize(instance, time_limit_s=limit, solver=solver)
+        plan = plan_instance(instance, time_limit_s=limit, solver=solver)
     except InstanceError as exc:
         print(f"planner optimize: {args.instance}: {exc}", file=sys.stderr)
         return 2
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     except SolverUnavailable as exc:
         print(f"planner optimize: {exc}", file=sys.stderr)
         return 2
-    json.dump(plan.to_json(), sys.stdout, indent=1)
+    json.dump(plan, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
 
