@@ -1,185 +1,180 @@
 """Planning the day: every care plan of a day's infusions placed at once (docs/rules.md).
 
-The clinic's live state becomes an optimizer instance (``planner.optimize``, the same code
-``planner optimize`` runs on the benchmark); each session it proposes is then confirmed by
-``Board.check``, the booking rules themselves, before it is shown or booked. With ``commit``
-everything confirmed is booked in one transaction.
+The clinic's live state, as the board loads it, becomes the optimizer's typed day
+(``planner.optimize.Day``: the same code ``planner optimize`` runs on the benchmark); each
+session it proposes is then confirmed by ``Board.check``, the booking rules themselves, before
+it is shown or booked. With ``commit`` everything confirmed is booked in one transaction;
+without, the answer is a preview (``services.plan_preview`` books exactly that later).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from models.calendar import span_around
-from models.repositories.clinic import windows_to_json
 from models.tables import Infusion
 from models.uow import UnitOfWork
-from planner.board import Board, SessionKind
+from planner.board import Board, Placement, SessionKind
 from planner.care_plan import why_unplaced
 from planner.errors import Code, PlannerError
 from planner.intervals import Interval
 from planner.localtime import Clock, day_bounds, planning_now
-from planner.optimize import DayPlan, optimize
+from planner.optimize import (
+    Day,
+    DayInfusion,
+    DayPatient,
+    DayPlan,
+    DayRoom,
+    DayTherapist,
+    optimize,
+)
+from planner.protocol import Protocol
 from services.booking import insert_session
 from services.care_plans import planned_session
 from services.commands import PlanDay
 from services.views import DayPlanView, PlannedSession, UnplacedItem
 
-
-def _iso(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).isoformat()
+GRID_MINUTES = 5  # planned sessions start on these marks of the clinic's wall clock
 
 
-def _instance(
-    board: Board,
-    infusions: list[Infusion],
-    wanted: dict[int, list[str]],
-    kinds: dict[str, SessionKind],
-    day: str,
-    sessions_today: dict[int, int],
-    protocol: dict[str, Any],
-) -> dict[str, Any]:
-    zone = board.zone
-    busy_patient: dict[int, list[list[str]]] = defaultdict(list)
-    busy_therapist: dict[int, list[list[str]]] = defaultdict(list)
-    busy_room: dict[int, list[list[str]]] = defaultdict(list)
-    planned_ids = {i.id for i in infusions}
-    for o in board.occupations:
-        if not o.active:
-            continue
-        span = [_iso(o.start, zone), _iso(o.end, zone)]
-        if o.kind == "infusion" and o.id in planned_ids:
-            continue  # the instance's own infusions block their patients already
-        if o.patient_id is not None:
-            busy_patient[o.patient_id].append(span)
-        if o.kind == "session" and o.therapist_id is not None:
-            busy_therapist[o.therapist_id].append(span)
-        if o.kind == "session" and o.room_id is not None:
-            busy_room[o.room_id].append(span)
-    return {
-        "name": f"clinic-{day}",
-        "date": day,
-        "timezone": zone.key,
-        "grid_minutes": 5,
-        "not_before": board.now.isoformat(),
-        "protocol": protocol,
-        "session_types": [
-            {
-                "key": k.key,
-                "duration_minutes": int(k.duration.total_seconds() // 60),
-                "discipline": k.discipline,
-                "window": k.window,
-                "room_kind": k.room_kind,
-            }
-            for k in kinds.values()
-        ],
-        "therapists": [
-            {
-                "id": f"t{t.id}",
-                "disciplines": sorted(t.disciplines),
-                "working": [[_iso(w.start, zone), _iso(w.end, zone)] for w in t.working()],
-                "buffer_minutes": int(t.buffer.total_seconds() // 60),
-                "max_sessions_per_day": t.max_per_day,
-                "booked": busy_therapist[t.id],
-                "sessions_already": sessions_today.get(t.id, 0),
-            }
-            for t in board.therapists.values()
-        ],
-        "rooms": [
-            {"id": f"r{room_id}", "kind": kind, "booked": busy_room[room_id]}
-            for room_id, kind in board.rooms.items()
-        ],
-        "patients": [{"id": f"p{p}", "booked": spans} for p, spans in busy_patient.items()],
-        "infusions": [
-            {
-                "id": f"i{i.id}",
-                "patient_id": f"p{i.patient_id}",
-                "start": _iso(i.start, zone),
-                "duration_minutes": i.duration_minutes,
-                "care_plan": wanted[i.id],
-            }
-            for i in infusions
-        ],
-    }
+@dataclass
+class _Outcome:
+    """What planning the day's protocol versions added up to."""
+
+    planned: list[PlannedSession] = field(default_factory=list)
+    unplaced: list[UnplacedItem] = field(default_factory=list)
+    solver: str = "heuristic"
+    seconds: float = 0.0
+    deviation: float = 0.0
 
 
 def plan_day(uow: UnitOfWork, wanted: PlanDay, clock: Clock) -> DayPlanView:
-    day = wanted.day
+    """Place the day's care-plan items not done yet (a preview, or booked with ``commit``)."""
     with uow:
-        zone = uow.clinic.zone()
-        first, last = day_bounds(day, zone)
-        infusions = uow.infusions.scheduled_starting(first, last)
-        held = uow.sessions.held_types(i.id for i in infusions)
-        wanted_keys = {
-            i.id: [k for k in i.care_plan if k not in held.get(i.id, set())] for i in infusions
-        }
-        infusions = [i for i in infusions if wanted_keys[i.id]]
-        kinds = uow.session_types.kinds()
+        infusions, wanted_keys = _to_plan(uow, wanted.day)
         if not infusions:
-            return DayPlanView(
-                (),
-                (),
-                {"placed": 0, "requested": 0, "deviation_minutes": 0.0},
-                "none",
-                0.0,
-                wanted.commit,
-            )
-        now = planning_now(clock)
-        windows_end = max(w.end for i in infusions for w in uow.calendar.facts(i).windows)
-        span = span_around(first, max(last, windows_end), zone)
-        board = uow.calendar.board(
-            infusions[0],
-            Interval(span.start, span.end),
-            zone,
-            now,
-            patient_ids=[i.patient_id for i in infusions],
-        )
-        sessions_today = _sessions_on(board, day)
-        planned: list[PlannedSession] = []
-        unplaced: list[UnplacedItem] = []
-        solver, seconds, deviation = "heuristic", 0.0, 0.0
+            empty = {"placed": 0, "requested": 0, "deviation_minutes": 0.0}
+            return DayPlanView((), (), empty, "none", 0.0, wanted.commit)
+        kinds = uow.session_types.kinds()
+        board = _board(uow, infusions, wanted.day, clock)
+        outcome = _Outcome()
         by_version: dict[int, list[Infusion]] = defaultdict(list)
         for infusion in infusions:
             by_version[infusion.protocol_version].append(infusion)
         for version, group in sorted(by_version.items()):
             protocol = uow.clinic.protocol(version)
-            instance = _instance(
-                board,
-                group,
-                wanted_keys,
-                kinds,
-                day.isoformat(),
-                sessions_today,
-                {"anchor": protocol.anchor, "windows": windows_to_json(protocol.windows)},
-            )
-            result = optimize(instance, time_limit_s=wanted.time_limit_seconds / len(by_version))
-            solver, seconds = result.solver, seconds + result.seconds
-            confirmed, refused, off_target = _confirm(
-                uow, board, group, kinds, result, wanted.commit, clock
-            )
-            planned += confirmed
-            unplaced += refused
-            deviation += off_target
-        unplaced = _described(uow, unplaced, infusions, kinds)
-        objective = {
-            "placed": len(planned),
-            "requested": len(planned) + len(unplaced),
-            "deviation_minutes": deviation,
-        }
+            to_plan = _day(board, group, wanted_keys, kinds, wanted.day, protocol)
+            result = optimize(to_plan, time_limit_s=wanted.time_limit_seconds / len(by_version))
+            outcome.solver, outcome.seconds = result.solver, outcome.seconds + result.seconds
+            _confirm(uow, board, group, kinds, result, wanted.commit, clock, outcome)
+        unplaced = _described(uow, outcome.unplaced, infusions, kinds)
         if wanted.commit:
             uow.commit()
         return DayPlanView(
-            sessions=tuple(sorted(planned, key=lambda p: (p.start, p.therapist_id))),
+            sessions=tuple(sorted(outcome.planned, key=lambda p: (p.start, p.therapist_id))),
             unplaced=tuple(unplaced),
-            objective=objective,
-            solver=solver,
-            seconds=round(seconds, 3),
+            objective={
+                "placed": len(outcome.planned),
+                "requested": len(outcome.planned) + len(unplaced),
+                "deviation_minutes": outcome.deviation,
+            },
+            solver=outcome.solver,
+            seconds=round(outcome.seconds, 3),
             committed=wanted.commit,
         )
+
+
+def _to_plan(uow: UnitOfWork, day: date) -> tuple[list[Infusion], dict[int, list[str]]]:
+    """The day's infusions with care-plan items not done yet, and those items."""
+    first, last = day_bounds(day, uow.clinic.zone())
+    infusions = uow.infusions.scheduled_starting(first, last)
+    held = uow.sessions.held_types(i.id for i in infusions)
+    wanted = {i.id: [k for k in i.care_plan if k not in held.get(i.id, set())] for i in infusions}
+    return [i for i in infusions if wanted[i.id]], wanted
+
+
+def _board(uow: UnitOfWork, infusions: list[Infusion], day: date, clock: Clock) -> Board:
+    """The calendar of the day and of every window its infusions open (rows locked)."""
+    zone = uow.clinic.zone()
+    first, last = day_bounds(day, zone)
+    windows_end = max(w.end for i in infusions for w in uow.calendar.facts(i).windows)
+    span = span_around(first, max(last, windows_end), zone)
+    return uow.calendar.board(
+        infusions[0],
+        Interval(span.start, span.end),
+        zone,
+        planning_now(clock),
+        patient_ids=[i.patient_id for i in infusions],
+    )
+
+
+def _busy(board: Board, infusions: list[Infusion]) -> tuple[dict[int, list[Interval]], ...]:
+    """Booked time by patient, by therapist and by room (the day's own infusions aside)."""
+    busy_patient: dict[int, list[Interval]] = defaultdict(list)
+    busy_therapist: dict[int, list[Interval]] = defaultdict(list)
+    busy_room: dict[int, list[Interval]] = defaultdict(list)
+    planned_ids = {i.id for i in infusions}
+    for o in board.occupations:
+        if not o.active or (o.kind == "infusion" and o.id in planned_ids):
+            continue  # the day's own infusions block their patients already
+        if o.patient_id is not None:
+            busy_patient[o.patient_id].append(o.span)
+        if o.kind == "session" and o.therapist_id is not None:
+            busy_therapist[o.therapist_id].append(o.span)
+        if o.kind == "session" and o.room_id is not None:
+            busy_room[o.room_id].append(o.span)
+    return busy_patient, busy_therapist, busy_room
+
+
+def _day(
+    board: Board,
+    infusions: list[Infusion],
+    wanted: dict[int, list[str]],
+    kinds: dict[str, SessionKind],
+    day: date,
+    protocol: Protocol,
+) -> Day:
+    """The optimizer's day: ``infusions``' wanted sessions on the board's live state."""
+    busy_patient, busy_therapist, busy_room = _busy(board, infusions)
+    sessions_today = _sessions_on(board, day)
+    return Day(
+        date=day,
+        zone=board.zone,
+        grid_minutes=GRID_MINUTES,
+        not_before=board.now,
+        protocol=protocol,
+        session_types=tuple(kinds.values()),
+        therapists=tuple(
+            DayTherapist(
+                id=t.id,
+                disciplines=t.disciplines,
+                working=tuple(t.working()),
+                buffer=t.buffer,
+                daily_limit=t.max_per_day,
+                booked=tuple(busy_therapist[t.id]),
+                sessions_already=sessions_today.get(t.id, 0),
+            )
+            for t in board.therapists.values()
+        ),
+        rooms=tuple(
+            DayRoom(id=room_id, kind=kind, booked=tuple(busy_room[room_id]))
+            for room_id, kind in board.rooms.items()
+        ),
+        patients=tuple(DayPatient(id=p, booked=tuple(spans)) for p, spans in busy_patient.items()),
+        infusions=tuple(
+            DayInfusion(
+                id=i.id,
+                patient_id=i.patient_id,
+                start=i.start,
+                duration=timedelta(minutes=i.duration_minutes),
+                care_plan=tuple(wanted[i.id]),
+            )
+            for i in infusions
+        ),
+    )
 
 
 def _sessions_on(board: Board, day: date) -> dict[int, int]:
@@ -199,50 +194,47 @@ def _confirm(
     result: DayPlan,
     commit: bool,
     clock: Clock,
-) -> tuple[list[PlannedSession], list[UnplacedItem], float]:
+    outcome: _Outcome,
+) -> None:
     """Check each proposed session with the booking rules; book it when committing."""
-    by_id = {f"i{i.id}": i for i in infusions}
+    by_id = {i.id: i for i in infusions}
     facts = {i.id: uow.calendar.facts(i) for i in infusions}
-    zone = board.zone
-    confirmed: list[PlannedSession] = []
-    refused = [
-        UnplacedItem(infusion_id=by_id[u.infusion_id].id, session_type=u.session_type, code=u.code)
+    outcome.unplaced += [
+        UnplacedItem(infusion_id=u.infusion_id, session_type=u.session_type, code=u.code)
         for u in result.unplaced
     ]
-    deviation = 0.0
     for proposal in sorted(result.sessions, key=lambda s: s.start):
         infusion = by_id[proposal.infusion_id]
         view = dataclasses.replace(board, infusion=facts[infusion.id])
         kind = kinds[proposal.session_type]
-        room = int(proposal.room_id[1:]) if proposal.room_id else None
         try:
-            try:
-                placement = view.check(
-                    kind, proposal.start, therapist_id=int(proposal.therapist_id[1:]), room_id=room
-                )
-            except PlannerError as refusal:
-                if refusal.code != Code.room_unavailable:
-                    raise
-                placement = view.check(
-                    kind, proposal.start, therapist_id=int(proposal.therapist_id[1:])
-                )
+            placement = _checked(
+                view, kind, proposal.start, proposal.therapist_id, proposal.room_id
+            )
         except PlannerError as refusal:
-            refused.append(
-                UnplacedItem(
-                    infusion_id=infusion.id,
-                    session_type=kind.key,
-                    code=refusal.code,
-                    detail=refusal.detail,
-                )
+            outcome.unplaced.append(
+                UnplacedItem(infusion.id, kind.key, refusal.code, refusal.detail)
             )
             continue
         ident = insert_session(uow, infusion, kind.key, placement, clock()).id if commit else None
-        board.add(view.tentative(placement, ident or -len(confirmed) - 1, kind))
+        board.add(view.tentative(placement, ident or -len(outcome.planned) - 1, kind))
         window = facts[infusion.id].window(kind.window)
         if window is not None and window.target is not None:
-            deviation += placement.score
-        confirmed.append(planned_session(infusion, kind.key, placement, zone, ident))
-    return confirmed, refused, deviation
+            outcome.deviation += placement.score
+        outcome.planned.append(planned_session(infusion, kind.key, placement, board.zone, ident))
+
+
+def _checked(
+    board: Board, kind: SessionKind, start: datetime, therapist_id: int, room_id: int | None
+) -> Placement:
+    """The proposal as the booking rules place it (another free room of the kind when its
+    room is taken)."""
+    try:
+        return board.check(kind, start, therapist_id=therapist_id, room_id=room_id)
+    except PlannerError as refusal:
+        if refusal.code != Code.room_unavailable:
+            raise
+    return board.check(kind, start, therapist_id=therapist_id)
 
 
 def _described(

@@ -1,13 +1,17 @@
-"""Shared helpers for the day-optimizer tests: small instances and the benchmark checker."""
+"""Shared helpers for the day-optimizer tests: small instances, shipped days, the checker.
+
+Most tests write their days in the benchmark's JSON format (short, and what ``planner
+optimize`` reads) and solve them through the adapter (``planner.optimize.instance``), so they
+read plans in that format too. ``tests/data`` holds a few benchmark-format days (see its
+README): the tests need nothing beside the checkout. Plans are checked by the tests' own
+``plan_checker``.
+"""
 
 from __future__ import annotations
 
 import copy
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,14 +19,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planner.optimize import DayPlan
+from planner.optimize import Solver
+from planner.optimize.instance import plan_instance, read_instance
+from planner.optimize.model import Problem, build_problem
+from tests.plan_checker import check
 
-REPO = Path(__file__).resolve().parents[1]
-BENCH = Path(os.environ.get("PLANNER_BENCH_DIR", REPO.parent / "shared" / "bench"))
+DATA = Path(__file__).resolve().parent / "data"
 HAVE_ORTOOLS = importlib.util.find_spec("ortools") is not None
-needs_bench = pytest.mark.skipif(
-    not (BENCH / "check.py").exists(), reason=f"benchmark not found at {BENCH}"
-)
 needs_ortools = pytest.mark.skipif(
     not HAVE_ORTOOLS, reason="OR-Tools (the 'optimize' extra) is not installed"
 )
@@ -105,27 +108,29 @@ def instance(day: str = "2026-03-10", **extra: Any) -> dict[str, Any]:
     return base
 
 
-def run_check(inst: dict[str, Any], plan: DayPlan, tmp_path: Path) -> dict[str, Any]:
-    ipath, ppath = tmp_path / "instance.json", tmp_path / "plan.json"
-    ipath.write_text(json.dumps(inst))
-    ppath.write_text(json.dumps(plan.to_json()))
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "check.py"), str(ipath), str(ppath)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    result: dict[str, Any] = json.loads(done.stdout)
-    assert done.returncode == 0, result["violations"]
+def solve(inst: dict[str, Any], time_limit_s: float, solver: Solver = "auto") -> dict[str, Any]:
+    """The plan of ``inst`` in the benchmark's format, as ``planner optimize`` prints it."""
+    return plan_instance(inst, time_limit_s=time_limit_s, solver=solver)
+
+
+def problem_of(inst: dict[str, Any]) -> Problem:
+    """The optimizer's integer model of a benchmark-format day."""
+    return build_problem(read_instance(inst).day)
+
+
+def run_check(inst: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """The checker's verdict on ``plan``; fails the test when the plan breaks a rule."""
+    result = check(inst, plan)
+    assert result["valid"], result["violations"]
     return result
 
 
-def placed(plan: DayPlan) -> dict[tuple[str, str], Any]:
-    return {(s.infusion_id, s.session_type): s for s in plan.sessions}
+def placed(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(s["infusion_id"], s["session_type"]): s for s in plan["sessions"]}
 
 
-def codes(plan: DayPlan) -> dict[tuple[str, str], str]:
-    return {(u.infusion_id, u.session_type): u.code for u in plan.unplaced}
+def codes(plan: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(u["infusion_id"], u["session_type"]): u["code"] for u in plan["unplaced"]}
 
 
 def one_patient(day: str = "2026-03-10", care: list[str] | None = None) -> dict[str, Any]:
@@ -143,15 +148,18 @@ def one_patient(day: str = "2026-03-10", care: list[str] | None = None) -> dict[
     return inst
 
 
-def spinogenesis_starts(plan: DayPlan) -> list[str]:
-    return [s.start.strftime("%H:%M") for s in plan.sessions]
+def starts(plan: dict[str, Any]) -> list[str]:
+    """The sessions' starts as local wall times, ``HH:MM``."""
+    return [datetime.fromisoformat(s["start"]).strftime("%H:%M") for s in plan["sessions"]]
 
 
-def generated(size: str, seed: int) -> dict[str, Any]:
-    """A day from the benchmark's own generator (``generate.py``)."""
-    spec = importlib.util.spec_from_file_location("bench_generate", BENCH / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    out: dict[str, Any] = module.generate(size, seed)
-    return out
+def shipped(name: str) -> dict[str, Any]:
+    """A day of ``tests/data`` (``small-1``, ``medium-11``, ...)."""
+    day: dict[str, Any] = json.loads((DATA / f"{name}.json").read_text())
+    return day
+
+
+def best_known(name: str) -> dict[str, Any]:
+    """The benchmark's best-known entry for a shipped copy of one of its instances."""
+    entry: dict[str, Any] = json.loads((DATA / "best_known.json").read_text())[name]
+    return entry

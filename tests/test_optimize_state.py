@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from planner.optimize import heuristic
-from planner.optimize.model import Problem, load
+from planner.optimize.model import Problem
 from planner.optimize.spans import first_full
 from planner.optimize.state import POOL, State
-from tests.optimize_support import generated, needs_bench
+from tests.optimize_support import problem_of, shipped
 
 bookings = st.lists(
     st.tuples(st.integers(0, 200), st.integers(1, 90)).map(lambda s: (s[0], s[0] + s[1])),
@@ -45,13 +45,12 @@ def _kind_invariant(state: State) -> None:
 
 
 def _medium_day() -> tuple[Problem, State]:
-    problem = load(generated("medium", 13))
+    problem = problem_of(shipped("medium-13"))
     state = heuristic.construct(problem)
     assert any(item.pooled for item in problem.items)
     return problem, state
 
 
-@needs_bench
 def test_ejecting_the_blockers_always_makes_room() -> None:
     """For any candidate of any item: with the reported blockers removed the item fits there,
     and a candidate that fits already reports none."""
@@ -83,7 +82,6 @@ def test_ejecting_the_blockers_always_makes_room() -> None:
     assert tried > 300 and ejected > 100  # the day is busy enough to need ejections
 
 
-@needs_bench
 def test_undo_restores_the_plan_and_the_pooled_kinds() -> None:
     problem, state = _medium_day()
     before = (list(state.assign), state.placed, state.dev2)
@@ -102,7 +100,6 @@ def test_undo_restores_the_plan_and_the_pooled_kinds() -> None:
     assert (state.assign, state.placed, state.dev2) == before
 
 
-@needs_bench
 def test_counting_first_then_polishing_never_places_fewer() -> None:
     """The heuristic alone anneals for the count only, then lowers the deviation: that last
     phase keeps every session it was given placed and never ends with more deviation."""

@@ -1,13 +1,15 @@
 """The day optimizer: place as many requested sessions of a clinic day as possible (SPEC §6).
 
-``optimize(instance)`` takes a day instance in the benchmark format
-(``../shared/bench/README.md``) and answers a :class:`DayPlan`. Its rules are exactly those of
-the benchmark checker (SPEC §4): each session fits its window (elapsed-time offsets from the
-anchor, the infusion's end or start); starts lie on the ``grid_minutes`` marks of the local
-wall clock counted from local midnight (so DST days stay on the local grid); the therapist
-has the discipline and works the whole session; a therapist's sessions are ``buffer_minutes``
-apart; a patient's sessions never overlap each other nor the patient's infusions; a room of
-the right kind, never double-booked; ``max_sessions_per_day`` respected.
+``optimize(day)`` takes a typed :class:`Day` (``day.py``: integer ids, aware datetimes) and
+answers a :class:`DayPlan` with the same ids. The benchmark's JSON format
+(``../shared/bench/README.md``) is only an adapter around it (``instance.py``, used by
+``planner optimize``). Its rules are exactly those of the benchmark checker (SPEC §4): each
+session fits its window (elapsed-time offsets from the anchor, the infusion's end or start);
+starts lie on the ``grid_minutes`` marks of the local wall clock counted from local midnight
+(so DST days stay on the local grid); the therapist has the discipline and works the whole
+session; a therapist's sessions are ``buffer`` apart; a patient's sessions never overlap each
+other nor the patient's infusions; a room of the right kind, never double-booked; the daily
+limit respected.
 
 Objective, in order: most sessions placed, then least total |midpoint - target| minutes, then
 even therapist loads (a final pass only). Method: the best of many randomized
@@ -23,19 +25,11 @@ of each session towards its target, a cold annealing (forced moves, never fewer 
 deviation LNS steps that keep every placed item placed. Seeds are fixed; with a time limit
 the result may still vary with machine speed and load.
 
-Live-state extensions (all optional; the benchmark instances have none of them):
-
-- on a therapist: ``"booked": [[start, end], ...]``, existing active sessions (the buffer
-  applies between them and new sessions), and ``"sessions_already": int``, counted towards
-  ``max_sessions_per_day``;
-- on a room: ``"booked": [[start, end], ...]``;
-- top level ``"patients": [{"id": "p1", "booked": [[start, end], ...]}]``: times a patient is
-  already busy (sessions, other infusions); every infusion of a patient also blocks them;
-- top level ``"not_before": "<RFC 3339>"``: no session starts before this instant (items
-  whose whole window lies before it are unplaced with code ``in_the_past``);
-- an infusion's ``duration_minutes`` defaults to 40, a therapist's ``buffer_minutes`` to 0,
-  ``max_sessions_per_day`` to no limit, ``grid_minutes`` to 5; times without an offset are
-  the instance time zone's wall time.
+The day may carry live state (all optional): therapists' booked sessions (the buffer applies
+between them and new sessions) and sessions already booked that day (counted towards the
+daily limit), rooms' and patients' booked time (every infusion of a patient blocks them too),
+and ``not_before``: no session starts earlier (items whose whole window lies before it are
+unplaced with code ``in_the_past``).
 
 Unplaced items carry a §4 code: ``no_slot`` (the window holds no grid time at all),
 ``in_the_past``, ``discipline_mismatch``, ``therapist_unavailable``, or, for the nearest miss
@@ -48,18 +42,23 @@ Pure domain code: no web framework, no database.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from planner.optimize import cpsat, heuristic, lns
 from planner.optimize.codes import diagnose
-from planner.optimize.model import InstanceError, load
+from planner.optimize.day import Day, DayError, DayInfusion, DayPatient, DayRoom, DayTherapist
+from planner.optimize.model import build_problem
 from planner.optimize.plan import DayPlan, Objective, PlacedSession, UnplacedItem, build
 from planner.optimize.state import State, assign_rooms
 
 __all__ = [
+    "Day",
+    "DayError",
+    "DayInfusion",
+    "DayPatient",
     "DayPlan",
-    "InstanceError",
+    "DayRoom",
+    "DayTherapist",
     "Objective",
     "PlacedSession",
     "SolverUnavailable",
@@ -94,16 +93,10 @@ class SolverUnavailable(RuntimeError):
     """``solver="cp-sat"`` was asked for but OR-Tools is not installed."""
 
 
-def optimize(
-    instance: Mapping[str, Any],
-    *,
-    time_limit_s: float = 8.0,
-    solver: Solver = "auto",
-) -> DayPlan:
-    """Plan the day ``instance`` within about ``time_limit_s`` seconds.
+def optimize(day: Day, *, time_limit_s: float = 8.0, solver: Solver = "auto") -> DayPlan:
+    """Plan ``day`` within about ``time_limit_s`` seconds.
 
-    Raises :class:`InstanceError` for a malformed instance and :class:`SolverUnavailable`
-    for ``solver="cp-sat"`` without OR-Tools.
+    Raises :class:`SolverUnavailable` for ``solver="cp-sat"`` without OR-Tools.
     """
     began = time.monotonic()
     if solver not in ("auto", "heuristic", "cp-sat"):
@@ -112,7 +105,7 @@ def optimize(
     if solver == "cp-sat" and not use_cp:
         raise SolverUnavailable("solver cp-sat needs OR-Tools: pip install '.[optimize]'")
     deadline = began + max(0.0, time_limit_s - _MARGIN_S)
-    problem = load(instance)
+    problem = build_problem(day)
 
     if use_cp:
         live = [item.index for item in problem.items if item.cands]

@@ -10,14 +10,35 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import cast
+from typing import Any, cast
 
-from planner.optimize import InstanceError, Solver, SolverUnavailable, optimize
+from planner.optimize import Solver, SolverUnavailable
+from planner.optimize.instance import InstanceError, plan_instance
 
 DEFAULT_LIMIT_S = {"auto": 9.0, "cp-sat": 9.0, "heuristic": 1.9}
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    solver = cast(Solver, args.solver)
+    limit = args.time_limit if args.time_limit is not None else DEFAULT_LIMIT_S[solver]
+    try:
+        if limit <= 0:
+            raise _Refused("--time-limit must be positive")
+        plan = _plan(args.instance, limit, solver)
+    except _Refused as refusal:
+        print(f"planner optimize: {refusal}", file=sys.stderr)
+        return 2
+    json.dump(plan, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+class _Refused(Exception):
+    """What to say on stderr before exiting with status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="planner optimize",
         description="Plan a benchmark day (SPEC §6) and print the plan as JSON.",
@@ -36,40 +57,32 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="auto: CP-SAT when OR-Tools is installed, else the heuristic",
     )
-    args = parser.parse_args(argv)
-    solver = cast(Solver, args.solver)
-    limit = args.time_limit if args.time_limit is not None else DEFAULT_LIMIT_S[solver]
-    if limit <= 0:
-        print("planner optimize: --time-limit must be positive", file=sys.stderr)
-        return 2
+    return parser
+
+
+def _plan(path: str, limit: float, solver: Solver) -> dict[str, Any]:
+    instance = _read(path)
     try:
-        with open(args.instance, encoding="utf-8") as f:
+        return plan_instance(instance, time_limit_s=limit, solver=solver)
+    except InstanceError as exc:
+        raise _Refused(f"{path}: {exc}") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise _Refused(f"{path} is not a valid instance: {exc!r}") from None
+    except SolverUnavailable as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
             instance = json.load(f)
     except OSError as exc:
-        print(f"planner optimize: cannot read {args.instance}: {exc.strerror}", file=sys.stderr)
-        return 2
+        raise _Refused(f"cannot read {path}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        print(f"planner optimize: {args.instance} is not JSON: {exc}", file=sys.stderr)
-        return 2
+        raise _Refused(f"{path} is not JSON: {exc}") from None
     if not isinstance(instance, dict):
-        print(f"planner optimize: {args.instance}: expected a JSON object", file=sys.stderr)
-        return 2
-    try:
-        plan = optimize(instance, time_limit_s=limit, solver=solver)
-    except InstanceError as exc:
-        print(f"planner optimize: {args.instance}: {exc}", file=sys.stderr)
-        return 2
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        print(
-            f"planner optimize: {args.instance} is not a valid instance: {exc!r}", file=sys.stderr
-        )
-        return 2
-    except SolverUnavailable as exc:
-        print(f"planner optimize: {exc}", file=sys.stderr)
-        return 2
-    json.dump(plan.to_json(), sys.stdout, indent=1)
-    sys.stdout.write("\n")
-    return 0
+        raise _Refused(f"{path}: expected a JSON object")
+    return instance
 
 
 if __name__ == "__main__":

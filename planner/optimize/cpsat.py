@@ -58,144 +58,235 @@ def solve_part(
     """
     from ortools.sat.python import cp_model
 
-    p = state.p
-    items = p.items
-    old = {i: state.assign[i] for i in free}
+    before = {i: state.assign[i] for i in free}
     for i in free:
         if state.assign[i] is not None:
             state.remove(i)
     state.forget()
-    m = cp_model.CpModel()
-    present: dict[int, Any] = {}
-    start: dict[int, Any] = {}
-    choice: dict[int, dict[int, Any]] = {}
-    rooms: dict[int, dict[int, Any]] = {}
-    dev: list[Any] = []
-    by_ther: dict[int, list[tuple[Any, Any]]] = defaultdict(list)
-    by_patient: dict[int, list[Any]] = defaultdict(list)
-    by_kind: dict[str, list[Any]] = defaultdict(list)
-    by_room: dict[int, list[Any]] = defaultdict(list)
-    span: dict[str, list[int]] = {}
-    weight = 1
+    part = _PartModel(state, before, count_only=count_only, keep=keep)
     for i in free:
-        item = items[i]
-        per_k = state.free_starts(i)
-        if therapists is not None:
-            prev = old[i]
-            own = -1 if prev is None else prev[1]
-            per_k = [(k, ts) for k, ts in per_k if k in therapists or k == own]
-        if not per_k:
-            continue
-        all_starts = sorted({t for _, ts in per_k for t in ts})
-        pres = m.new_bool_var(f"p{i}")
-        s = m.new_int_var_from_domain(cp_model.Domain.from_values(all_starts), f"s{i}")
-        present[i], start[i], choice[i] = pres, s, {}
-        if keep and old[i] is not None:
-            m.add(pres == 1)
-        for k, ts in per_k:
-            x = m.new_bool_var(f"x{i}_{k}")
-            if len(ts) < len(all_starts):
-                allowed = cp_model.Domain.from_values(ts)
-                m.add_linear_expression_in_domain(s, allowed).only_enforce_if(x)
-            size = item.duration + p.therapists[k].buffer
-            by_ther[k].append((m.new_optional_fixed_size_interval_var(s, size, x, f"t{i}_{k}"), x))
-            choice[i][k] = x
-        m.add_exactly_one([*choice[i].values(), pres.negated()])
-        interval = m.new_optional_fixed_size_interval_var(s, item.duration, pres, f"iv{i}")
-        by_patient[item.patient].append(interval)
-        if item.room_kind is not None and item.pooled:
-            by_kind[item.room_kind].append(interval)
-            lo, hi = all_starts[0], all_starts[-1] + item.duration
-            old_span = span.get(item.room_kind, [lo, hi])
-            span[item.room_kind] = [min(lo, old_span[0]), max(hi, old_span[1])]
-        elif item.room_kind is not None:
-            rooms[i] = {}
-            for r in item.rooms:
-                y = m.new_bool_var(f"y{i}_{r}")
-                rooms[i][r] = y
-                by_room[r].append(
-                    m.new_optional_fixed_size_interval_var(s, item.duration, y, f"r{i}_{r}")
-                )
-            m.add_exactly_one([*rooms[i].values(), pres.negated()])
-        if item.target is not None and not count_only:
-            worst = max(item.dev2(all_starts[0]), item.dev2(all_starts[-1]))
-            d = m.new_int_var(0, worst, f"d{i}")
-            expr = 2 * s + item.duration - 2 * item.target
-            m.add(d >= expr).only_enforce_if(pres)
-            m.add(d >= -expr).only_enforce_if(pres)
-            dev.append(d)
-            weight += worst
-            prev = old[i]
-            m.add_hint(d, item.dev2(prev[0]) if prev is not None else 0)
-
-    for k, pairs in by_ther.items():
-        if len(pairs) > 1:
-            m.add_no_overlap([iv for iv, _ in pairs])
-        cap = p.therapists[k].cap
-        if cap is not None and len(state.ther[k]) + len(pairs) > cap:
-            m.add(sum(x for _, x in pairs) <= cap - len(state.ther[k]))
-    for ivs in by_patient.values():
-        if len(ivs) > 1:
-            m.add_no_overlap(ivs)
-    for kind, ivs in by_kind.items():
-        lo, hi = span[kind]
-        fixed = [
-            m.new_fixed_size_interval_var(a, b - a, f"k{kind}{a}_{j}")
-            for a, b, j in state.kind[kind]
-            if a < hi and lo < b
-        ]
-        if len(ivs) + len(fixed) > state.kind_cap[kind]:
-            m.add_cumulative(ivs + fixed, [1] * (len(ivs) + len(fixed)), state.kind_cap[kind])
-    for r, ivs in by_room.items():
-        busy = list(p.rooms[r].booked) + [(a, b) for a, b, _ in state.room[r]]
-        fixed = [m.new_fixed_size_interval_var(a, b - a, f"rb{r}_{a}") for a, b in busy if b > a]
-        m.add_no_overlap(ivs + fixed)
-    if count_only:
-        m.maximize(sum(present.values()))
-    else:
-        # never fewer placed than now: prunes the search for a lower deviation
-        m.add(sum(present.values()) >= sum(1 for i in present if old[i] is not None))
-        m.maximize(weight * sum(present.values()) - sum(dev))
-
-    for i in present:  # warm start: the current plan
-        a = old[i]
-        m.add_hint(present[i], a is not None)
-        if a is not None:
-            m.add_hint(start[i], a[0])
-        for k, x in choice[i].items():
-            m.add_hint(x, a is not None and a[1] == k)
-        for r, y in rooms.get(i, {}).items():
-            m.add_hint(y, a is not None and a[2] == r)
-
+        part.add_item(i, _open_starts(state, i, before[i], therapists))
+    part.add_resources()
+    part.add_objective()
+    part.add_hints()
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, limit)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
-    status = solver.solve(m)
-    old_value = sum(weight - items[i].dev2(a[0]) for i, a in old.items() if a is not None)
-    new: dict[int, Assignment] = {}
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        for i, pres in present.items():
-            if not solver.boolean_value(pres):
-                continue
-            t = int(solver.value(start[i]))
-            k = next(k for k, x in choice[i].items() if solver.boolean_value(x))
-            room = NO_ROOM if items[i].room_kind is None else POOL
-            if i in rooms:
-                room = next(r for r, y in rooms[i].items() if solver.boolean_value(y))
-            new[i] = (t, k, room)
-    new_value = sum(weight - items[i].dev2(a[0]) for i, a in new.items())
-    before = sum(1 for a in old.values() if a is not None)
-    changed = (
-        bool(new)
-        and (len(new) >= before if count_only else new_value >= old_value)
-        and new != {i: a for i, a in old.items() if a is not None}
-    )
-    chosen = new if changed else {i: a for i, a in old.items() if a is not None}
-    for i, a in sorted(chosen.items()):
+    status = solver.solve(part.model)
+    found = part.solution(solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
+    placed_before = {i: a for i, a in before.items() if a is not None}
+    changed = found != placed_before and part.no_worse(found, placed_before)
+    for i, a in sorted((found if changed else placed_before).items()):
         state.place(i, a)
     state.forget()
     return changed, status == cp_model.OPTIMAL
+
+
+def _open_starts(
+    state: State, i: int, before: Assignment | None, therapists: Collection[int] | None
+) -> list[tuple[int, list[int]]]:
+    """Item ``i``'s starts per therapist beside the fixed sessions; with ``therapists``, only
+    theirs and those of the item's own therapist (``before``)."""
+    per_therapist = state.free_starts(i)
+    if therapists is None:
+        return per_therapist
+    own = -1 if before is None else before[1]
+    return [(k, ts) for k, ts in per_therapist if k in therapists or k == own]
+
+
+class _PartModel:
+    """The CP-SAT model of the freed items (``before``: where each was), the rest fixed."""
+
+    def __init__(
+        self,
+        state: State,
+        before: dict[int, Assignment | None],
+        *,
+        count_only: bool,
+        keep: bool,
+    ) -> None:
+        from ortools.sat.python import cp_model
+
+        self.cp: Any = cp_model
+        self.model: Any = cp_model.CpModel()
+        self.state = state
+        self.before = before
+        self.count_only = count_only
+        self.keep = keep
+        self.present: dict[int, Any] = {}  # item -> its presence literal
+        self.start: dict[int, Any] = {}  # item -> its start variable
+        self.therapist: dict[int, dict[int, Any]] = {}  # item -> therapist -> literal
+        self.room: dict[int, dict[int, Any]] = {}  # item (unpooled kind) -> room -> literal
+        self.deviations: list[Any] = []  # twice |midpoint - target| per item with a target
+        self.by_therapist: dict[int, list[tuple[Any, Any]]] = defaultdict(list)
+        self.by_patient: dict[int, list[Any]] = defaultdict(list)
+        self.by_kind: dict[str, list[Any]] = defaultdict(list)
+        self.by_room: dict[int, list[Any]] = defaultdict(list)
+        self.kind_span: dict[str, tuple[int, int]] = {}  # pooled kind -> the freed items' span
+        self.weight = 1  # of one placed session: above any possible total deviation
+
+    # --- items -----------------------------------------------------------------------------
+    def add_item(self, i: int, per_therapist: list[tuple[int, list[int]]]) -> None:
+        """Item ``i`` with its starts per therapist (none: it stays unplaced)."""
+        if not per_therapist:
+            return
+        item = self.state.p.items[i]
+        m = self.model
+        starts = sorted({t for _, ts in per_therapist for t in ts})
+        present = self.present[i] = m.new_bool_var(f"p{i}")
+        start = self.start[i] = m.new_int_var_from_domain(
+            self.cp.Domain.from_values(starts), f"s{i}"
+        )
+        if self.keep and self.before[i] is not None:
+            m.add(present == 1)
+        self.therapist[i] = self._therapist_choice(i, per_therapist, len(starts))
+        m.add_exactly_one([*self.therapist[i].values(), present.negated()])
+        interval = m.new_optional_fixed_size_interval_var(start, item.duration, present, f"iv{i}")
+        self.by_patient[item.patient].append(interval)
+        if item.room_kind is not None and item.pooled:
+            self.by_kind[item.room_kind].append(interval)
+            lo, hi = self.kind_span.get(item.room_kind, (starts[0], starts[-1] + item.duration))
+            self.kind_span[item.room_kind] = (
+                min(lo, starts[0]),
+                max(hi, starts[-1] + item.duration),
+            )
+        elif item.room_kind is not None:
+            self._room_choice(i)
+        if item.target is not None and not self.count_only:
+            self._deviation(i, starts, item.target)
+
+    def _therapist_choice(
+        self, i: int, per_therapist: list[tuple[int, list[int]]], n_starts: int
+    ) -> dict[int, Any]:
+        """A literal per therapist: their interval (lengthened by their buffer) joins their
+        NoOverlap, and it restricts the start to the starts they can take."""
+        m, start = self.model, self.start[i]
+        duration = self.state.p.items[i].duration
+        choice: dict[int, Any] = {}
+        for k, ts in per_therapist:
+            x = m.new_bool_var(f"x{i}_{k}")
+            if len(ts) < n_starts:
+                allowed = self.cp.Domain.from_values(ts)
+                m.add_linear_expression_in_domain(start, allowed).only_enforce_if(x)
+            size = duration + self.state.p.therapists[k].buffer
+            interval = m.new_optional_fixed_size_interval_var(start, size, x, f"t{i}_{k}")
+            self.by_therapist[k].append((interval, x))
+            choice[k] = x
+        return choice
+
+    def _room_choice(self, i: int) -> None:
+        """A literal per room of the kind (its rooms have bookings: each room on its own)."""
+        item = self.state.p.items[i]
+        m = self.model
+        self.room[i] = {}
+        for r in item.rooms:
+            y = self.room[i][r] = m.new_bool_var(f"y{i}_{r}")
+            interval = m.new_optional_fixed_size_interval_var(
+                self.start[i], item.duration, y, f"r{i}_{r}"
+            )
+            self.by_room[r].append(interval)
+        m.add_exactly_one([*self.room[i].values(), self.present[i].negated()])
+
+    def _deviation(self, i: int, starts: list[int], target: int) -> None:
+        """Twice the distance of the midpoint from ``target`` when present."""
+        item = self.state.p.items[i]
+        m = self.model
+        worst = max(item.dev2(starts[0]), item.dev2(starts[-1]))
+        d = m.new_int_var(0, worst, f"d{i}")
+        off_target = 2 * self.start[i] + item.duration - 2 * target
+        m.add(d >= off_target).only_enforce_if(self.present[i])
+        m.add(d >= -off_target).only_enforce_if(self.present[i])
+        self.deviations.append(d)
+        self.weight += worst
+        before = self.before[i]
+        m.add_hint(d, item.dev2(before[0]) if before is not None else 0)
+
+    # --- resources, objective, hints --------------------------------------------------------
+    def add_resources(self) -> None:
+        """Therapists (NoOverlap, daily limit), patients, pooled room kinds, single rooms."""
+        m, state = self.model, self.state
+        for k, pairs in self.by_therapist.items():
+            if len(pairs) > 1:
+                m.add_no_overlap([interval for interval, _ in pairs])
+            cap = state.p.therapists[k].cap
+            if cap is not None and len(state.ther[k]) + len(pairs) > cap:
+                m.add(sum(x for _, x in pairs) <= cap - len(state.ther[k]))
+        for intervals in self.by_patient.values():
+            if len(intervals) > 1:
+                m.add_no_overlap(intervals)
+        for kind, intervals in self.by_kind.items():
+            self._pooled_kind(kind, intervals)
+        for r, intervals in self.by_room.items():
+            busy = list(state.p.rooms[r].booked) + [(a, b) for a, b, _ in state.room[r]]
+            fixed = [
+                m.new_fixed_size_interval_var(a, b - a, f"rb{r}_{a}") for a, b in busy if b > a
+            ]
+            m.add_no_overlap(intervals + fixed)
+
+    def _pooled_kind(self, kind: str, intervals: list[Any]) -> None:
+        """At most as many sessions of ``kind`` at once as it has rooms, fixed ones included."""
+        m = self.model
+        lo, hi = self.kind_span[kind]
+        fixed = [
+            m.new_fixed_size_interval_var(a, b - a, f"k{kind}{a}_{j}")
+            for a, b, j in self.state.kind[kind]
+            if a < hi and lo < b
+        ]
+        cap = self.state.kind_cap[kind]
+        if len(intervals) + len(fixed) > cap:
+            m.add_cumulative(intervals + fixed, [1] * (len(intervals) + len(fixed)), cap)
+
+    def add_objective(self) -> None:
+        m = self.model
+        placed = sum(self.present.values())
+        if self.count_only:
+            m.maximize(placed)
+            return
+        # never fewer placed than now: prunes the search for a lower deviation
+        m.add(placed >= sum(1 for i in self.present if self.before[i] is not None))
+        m.maximize(self.weight * placed - sum(self.deviations))
+
+    def add_hints(self) -> None:
+        """Warm start: the plan before."""
+        m = self.model
+        for i in self.present:
+            a = self.before[i]
+            m.add_hint(self.present[i], a is not None)
+            if a is not None:
+                m.add_hint(self.start[i], a[0])
+            for k, x in self.therapist[i].items():
+                m.add_hint(x, a is not None and a[1] == k)
+            for r, y in self.room.get(i, {}).items():
+                m.add_hint(y, a is not None and a[2] == r)
+
+    # --- the answer --------------------------------------------------------------------------
+    def solution(self, solver: Any) -> dict[int, Assignment]:
+        items = self.state.p.items
+        found: dict[int, Assignment] = {}
+        for i, present in self.present.items():
+            if not solver.boolean_value(present):
+                continue
+            t = int(solver.value(self.start[i]))
+            k = next(k for k, x in self.therapist[i].items() if solver.boolean_value(x))
+            room = NO_ROOM if items[i].room_kind is None else POOL
+            if i in self.room:
+                room = next(r for r, y in self.room[i].items() if solver.boolean_value(y))
+            found[i] = (t, k, room)
+        return found
+
+    def no_worse(self, found: dict[int, Assignment], before: dict[int, Assignment]) -> bool:
+        """Whether ``found`` (non-empty) places as many (``count_only``) or scores at least
+        as well as ``before``."""
+        if not found:
+            return False
+        if self.count_only:
+            return len(found) >= len(before)
+        return self._value(found) >= self._value(before)
+
+    def _value(self, plan: dict[int, Assignment]) -> int:
+        items = self.state.p.items
+        return sum(self.weight - items[i].dev2(a[0]) for i, a in plan.items())
 
 
 def improve(

@@ -102,80 +102,137 @@ def improve(
     """Simulated annealing over forced-insertion moves until ``deadline`` (monotonic).
 
     The score is ``W * placed - deviation``; a worse move is kept with probability
-    ``exp(delta / T)``, ``T`` cooling from ``t_hot * W`` to ``t_cold * W``. Answers the best
-    state seen.
+    ``exp(delta / T)``, ``T`` cooling from ``t_hot * W`` to ``t_cold * W``. Each move picks an
+    item (unplaced with probability ``q_unplaced``); an unplaced one is placed by an ejection
+    chain with probability ``q_augment``, else forced into a candidate (``pack``: the
+    probability that the move packs re-inserted items early). Answers the best state seen.
     """
-    p = state.p
+    items = state.p.items
     rng = random.Random(seed)
-    items = p.items
     weight = int(wmul * (1 + max((it.dev2(t) for it in items for t, _ in it.cands), default=0)))
-    best_key = state.key()
-    best = {i: a for i, a in enumerate(state.assign) if a is not None}
+    # the least deviation each item can have at all
     floor = [item.dev2(item.cands[0][0]) if item.cands else 0 for item in items]
     live = [item.index for item in items if item.cands]
-    began = time.monotonic()
-    span = max(1e-3, deadline - began)
-    temp = t_hot * weight
-    moves = 0
-    while live:
-        moves += 1
-        if moves % 16 == 0:
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            frac = (now - began) / span
-            temp = weight * t_hot * (t_cold / t_hot) ** frac
-        i = live[rng.randrange(len(live))]
-        if rng.random() < q_unplaced:
-            unplaced = [j for j in live if state.assign[j] is None]
-            if unplaced:
-                i = unplaced[rng.randrange(len(unplaced))]
-        a = state.assign[i]
-        if a is None and rng.random() < q_augment:
-            mark = state.mark()
-            if augment(state, i, rng, depth=depth, nodes=nodes):
-                state.forget()
-                if state.key() > best_key:
-                    best_key = state.key()
-                    best = {j: x for j, x in enumerate(state.assign) if x is not None}
-            else:
-                state.undo(mark)
+    run = _Annealing(state, deadline, weight, t_hot, t_cold)
+    while live and run.tick():
+        i = _pick_item(state, live, rng, q_unplaced)
+        if state.assign[i] is None and rng.random() < q_augment:
+            run.chain(i, rng, depth, nodes)
             continue
-        if a is None:
-            t, k = _pick_candidate(state, i, rng)
+        target = _pick_target(state, i, rng, floor[i])
+        if target is None:
+            continue
+        if run.force(i, target, rng, live, pack) and run.all_at_target(len(live)):
+            break
+    return load_assignments(state.p, run.best)
+
+
+class _Annealing:
+    """One annealing run over ``state``: its temperature, and the best plan seen."""
+
+    def __init__(
+        self, state: State, deadline: float, weight: int, t_hot: float, t_cold: float
+    ) -> None:
+        self.state = state
+        self.deadline = deadline
+        self.weight = weight
+        self.t_hot = t_hot
+        self.t_cold = t_cold
+        self.best_key = state.key()
+        self.best = _placed(state)
+        self.began = time.monotonic()
+        self.span = max(1e-3, deadline - self.began)
+        self.temp = t_hot * weight
+        self.moves = 0
+
+    def tick(self) -> bool:
+        """Count a move; every 16th, cool down, or answer False once past the deadline."""
+        self.moves += 1
+        if self.moves % 16 != 0:
+            return True
+        now = time.monotonic()
+        if now >= self.deadline:
+            return False
+        frac = (now - self.began) / self.span
+        self.temp = self.weight * self.t_hot * (self.t_cold / self.t_hot) ** frac
+        return True
+
+    def chain(self, i: int, rng: random.Random, depth: int, nodes: int) -> None:
+        """Place unplaced item ``i`` by an ejection chain, or change nothing."""
+        state = self.state
+        mark = state.mark()
+        if augment(state, i, rng, depth=depth, nodes=nodes):
+            state.forget()
+            self._remember(state.key())
         else:
-            cur = items[i].dev2(a[0])
-            if cur > floor[i] and rng.random() < 0.7:
-                better = [c for c in items[i].cands[:64] if items[i].dev2(c[0]) < cur]
-                t, k = rng.choice(better) if better else rng.choice(items[i].cands)
-            else:
-                t, k = rng.choice(items[i].cands)
-            if (t, k) == a[:2]:
-                continue
+            state.undo(mark)
+
+    def force(
+        self, i: int, target: tuple[int, int], rng: random.Random, live: list[int], pack: float
+    ) -> bool:
+        """Force ``i`` into ``target``, re-insert what it ejects, try two random items; keep
+        the move by the annealing rule. Answers whether it was kept."""
+        state = self.state
         state.pack_early = rng.random() < pack
         before = state.key()
         mark = state.mark()
-        if not _force(state, i, t, k, rng):
+        if not _force(state, i, *target, rng):
             state.undo(mark)
-            continue
+            return False
         for _ in range(2):
             j = live[rng.randrange(len(live))]
             if state.assign[j] is None:
                 state.insert_best(j)
         after = state.key()
-        delta = weight * (after[0] - before[0]) + (after[1] - before[1])
-        if delta < 0 and rng.random() >= math.exp(delta / temp):
+        delta = self.weight * (after[0] - before[0]) + (after[1] - before[1])
+        if delta < 0 and rng.random() >= math.exp(delta / self.temp):
             state.undo(mark)
             state.pack_early = False
-            continue
+            return False
         state.forget()
         state.pack_early = False
-        if after > best_key:
-            best_key = after
-            best = {j: x for j, x in enumerate(state.assign) if x is not None}
-        if best_key[1] == 0 and best_key[0] == len(live):
-            break  # everything placed at its target
-    return load_assignments(p, best)
+        self._remember(after)
+        return True
+
+    def all_at_target(self, live: int) -> bool:
+        """The best plan places all ``live`` items, each at its target."""
+        return self.best_key[1] == 0 and self.best_key[0] == live
+
+    def _remember(self, key: tuple[int, int]) -> None:
+        if key > self.best_key:
+            self.best_key = key
+            self.best = _placed(self.state)
+
+
+def _placed(state: State) -> dict[int, Assignment]:
+    return {i: a for i, a in enumerate(state.assign) if a is not None}
+
+
+def _pick_item(state: State, live: list[int], rng: random.Random, q_unplaced: float) -> int:
+    """A random live item; with probability ``q_unplaced`` an unplaced one if there is."""
+    i = live[rng.randrange(len(live))]
+    if rng.random() < q_unplaced:
+        unplaced = [j for j in live if state.assign[j] is None]
+        if unplaced:
+            i = unplaced[rng.randrange(len(unplaced))]
+    return i
+
+
+def _pick_target(state: State, i: int, rng: random.Random, floor: int) -> tuple[int, int] | None:
+    """Where to force item ``i``: for an unplaced one the candidate needing the fewest
+    ejections among a few; for a placed one off its best (``floor``) mostly a candidate nearer
+    its target, else any. None when that is where it is."""
+    a = state.assign[i]
+    if a is None:
+        return _pick_candidate(state, i, rng)
+    item = state.p.items[i]
+    cur = item.dev2(a[0])
+    if cur > floor and rng.random() < 0.7:
+        better = [c for c in item.cands[:64] if item.dev2(c[0]) < cur]
+        t, k = rng.choice(better) if better else rng.choice(item.cands)
+    else:
+        t, k = rng.choice(item.cands)
+    return None if (t, k) == a[:2] else (t, k)
 
 
 def augment(
@@ -185,62 +242,76 @@ def augment(
 
     A depth-limited search like an augmenting path in matching: try ``u``'s candidates
     needing the fewest ejections (at most two, none already moved in this chain), eject,
-    place ``u``, and re-place each ejected item directly or recursively. On failure the
-    state may be partly changed: the caller undoes to its mark.
+    place ``u``, and re-place each ejected item directly or recursively. At most ``nodes``
+    ejections are tried in all; of an item with more than ``sample`` candidates, half of
+    them are looked at (the best and a random half). On failure the state may be partly
+    changed: the caller undoes to its mark.
     """
-    budget = [nodes]
-    return _augment(state, u, rng, depth, {u}, budget, sample)
+    return _EjectionChain(state, rng, nodes, sample).place(u, depth, {u})
 
 
-def _augment(
-    state: State,
-    u: int,
-    rng: random.Random,
-    depth: int,
-    tabu: set[int],
-    budget: list[int],
-    sample: int,
-) -> bool:
-    if state.insert_best(u):
-        return True
-    if depth <= 0 or budget[0] <= 0:
-        return False
-    item = state.p.items[u]
-    cands = item.cands
-    if len(cands) > sample:
-        pool = cands[: sample // 2] + rng.sample(cands, sample // 2)
-    else:
-        pool = list(cands)
-    options: list[tuple[int, int, int, int, set[int]]] = []
-    for t, k in pool:
-        found = state.blockers(u, t, k, rng.randrange(1 << 16))
-        if found is None or not found or len(found) > 2 or found & tabu:
-            continue
-        options.append((len(found), item.dev2(t), t, k, found))
-    options.sort(key=lambda o: (o[0], o[1], o[2], o[3]))
-    seen: set[frozenset[int]] = set()
-    for _, _, t, k, victims in options[:4]:
-        key = frozenset(victims)
-        if key in seen:
-            continue
-        seen.add(key)
-        budget[0] -= 1
-        if budget[0] < 0:
+class _EjectionChain:
+    def __init__(self, state: State, rng: random.Random, nodes: int, sample: int) -> None:
+        self.state = state
+        self.rng = rng
+        self.budget = nodes  # ejections still allowed
+        self.sample = sample
+
+    def place(self, u: int, depth: int, tabu: set[int]) -> bool:
+        """Place ``u``, ejecting none of ``tabu`` and chaining at most ``depth`` deep."""
+        if self.state.insert_best(u):
+            return True
+        if depth <= 0 or self.budget <= 0:
             return False
-        mark = state.mark()
+        seen: set[frozenset[int]] = set()
+        for t, k, victims in self._ejections(u, tabu)[:4]:
+            key = frozenset(victims)
+            if key in seen:
+                continue
+            seen.add(key)
+            self.budget -= 1
+            if self.budget < 0:
+                return False
+            mark = self.state.mark()
+            if self._displace(u, t, k, victims, depth, tabu):
+                return True
+            self.state.undo(mark)
+        return False
+
+    def _ejections(self, u: int, tabu: set[int]) -> list[tuple[int, int, set[int]]]:
+        """``u``'s candidates ``(start, therapist, victims)`` needing one or two ejections,
+        none in ``tabu``: fewest victims first, then nearest the target."""
+        item = self.state.p.items[u]
+        cands = item.cands
+        if len(cands) > self.sample:
+            pool = cands[: self.sample // 2] + self.rng.sample(cands, self.sample // 2)
+        else:
+            pool = list(cands)
+        options: list[tuple[int, int, int, int, set[int]]] = []
+        for t, k in pool:
+            found = self.state.blockers(u, t, k, self.rng.randrange(1 << 16))
+            if found is None or not found or len(found) > 2 or found & tabu:
+                continue
+            options.append((len(found), item.dev2(t), t, k, found))
+        options.sort(key=lambda o: (o[0], o[1], o[2], o[3]))
+        return [(t, k, victims) for _, _, t, k, victims in options]
+
+    def _displace(
+        self, u: int, t: int, k: int, victims: set[int], depth: int, tabu: set[int]
+    ) -> bool:
+        """Eject ``victims``, place ``u`` at ``(t, k)``, re-place each victim."""
+        state = self.state
         for j in victims:
             state.remove(j)
         room = state.feasible(u, t, k)
-        if room is not None:
-            state.place(u, (t, k, room))
-            inner = tabu | victims
-            if all(
-                _augment(state, j, rng, depth - 1, inner, budget, sample)
-                for j in sorted(victims, key=lambda j: len(state.p.items[j].cands))
-            ):
-                return True
-        state.undo(mark)
-    return False
+        if room is None:
+            return False
+        state.place(u, (t, k, room))
+        inner = tabu | victims
+        return all(
+            self.place(j, depth - 1, inner)
+            for j in sorted(victims, key=lambda j: len(state.p.items[j].cands))
+        )
 
 
 def _pick_candidate(state: State, i: int, rng: random.Random) -> tuple[int, int]:

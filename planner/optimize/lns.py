@@ -82,14 +82,7 @@ def search(
         unplaced = [i for i in live if state.assign[i] is None]
         late = (now - began) / max(1e-3, deadline - began)
         if unplaced and late < 1 - polish and (count or rng.random() < 0.8 - 0.4 * late):
-            pick = rng.random()
-            ks: set[int] | None
-            if count and pick < focus * 0.5:
-                free, ks = _by_kind(state, rng, unplaced), None
-            elif count and pick < focus:
-                free, ks = _focused(state, rng, unplaced, quals, round(2 * size))
-            else:
-                free, ks = _by_therapists(state, rng, unplaced, quals, round(size))
+            free, ks = _unplaced_neighbourhood(state, rng, unplaced, quals, size, count, focus)
             changed, optimal = cpsat.solve_part(
                 state,
                 free,
@@ -108,6 +101,27 @@ def search(
             free += rng.sample(near, min(len(near), _UNPLACED // 2))
             cpsat.solve_part(state, free, min(_STEP_S, left), workers=workers, seed=steps)
     return state
+
+
+def _unplaced_neighbourhood(
+    state: State,
+    rng: random.Random,
+    unplaced: list[int],
+    quals: dict[int, list[int]],
+    size: float,
+    count: bool,
+    focus: float,
+) -> tuple[list[int], set[int] | None]:
+    """The items to free around a random unplaced one, and the therapists they may move
+    between (None: any). Count steps take a room kind (``focus / 2`` of them) or a focused
+    group of about ``2 * size`` therapists (as many again); the others, and every step
+    without ``count``, about ``size`` therapists with all their sessions."""
+    pick = rng.random()
+    if count and pick < focus * 0.5:
+        return _by_kind(state, rng, unplaced), None
+    if count and pick < focus:
+        return _focused(state, rng, unplaced, quals, round(2 * size))
+    return _by_therapists(state, rng, unplaced, quals, round(size))
 
 
 def polish(state: State, deadline: float, *, workers: int = 2, seed: int = SEED) -> State:

@@ -1,32 +1,40 @@
-"""Read a day instance (bench README format plus the live-state extensions) into integers.
+"""The day in integers: the optimizer's model, with each item's static candidates.
 
-Every instant becomes a whole number of minutes since the Unix epoch (elapsed time, so DST
-never bends arithmetic). Wall-clock questions (the start grid) are answered with the
-instance's IANA time zone. Everything that does not depend on the other new sessions
-(window, grid, ``not_before``, discipline, working time, already-booked therapist and patient
-time) is settled here, once: each item gets its list of static candidates ``(start,
-therapist)``, best first.
+Every instant of the :class:`~planner.optimize.day.Day` becomes a whole number of minutes since
+the Unix epoch (elapsed time, so DST never bends arithmetic). Wall-clock questions (the start
+grid) are answered with the day's IANA time zone (:class:`~planner.optimize.grid.LocalGrid`).
+Everything that does not depend on the other new sessions (window, grid, ``not_before``,
+discipline, working time, already-booked therapist and patient time) is settled here, once:
+each item gets its list of static candidates ``(start, therapist)``, best first.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from planner.optimize.clock import Clock, InstanceError, parse_duration
+from planner.board import SessionKind
+from planner.intervals import Interval
+from planner.optimize.day import Day, DayInfusion, DayTherapist
+from planner.optimize.grid import LocalGrid
+from planner.protocol import Window
 
 Span = tuple[int, int]
 
-__all__ = ["InstanceError", "Item", "Problem", "Room", "Therapist", "load", "parse_duration"]
+__all__ = ["Item", "Problem", "Room", "Span", "Therapist", "build_problem"]
+
+_MINUTE = timedelta(minutes=1)
+# the code of an item none of whose starts gets past a rule, by how many rules some passed:
+# none (no qualified therapist works then), working time, the therapist's booked sessions
+_STAGE_CODES = ("therapist_unavailable", "therapist_busy", "patient_busy")
 
 
 @dataclass(frozen=True)
 class Therapist:
-    id: str
+    id: int
     disciplines: frozenset[str]
     working: tuple[Span, ...]
     buffer: int
@@ -36,7 +44,7 @@ class Therapist:
 
 @dataclass(frozen=True)
 class Room:
-    id: str
+    id: int
     kind: str
     booked: tuple[Span, ...]
 
@@ -46,8 +54,9 @@ class Item:
     """One requested (infusion, session type) pair."""
 
     index: int
-    infusion_id: str
+    infusion_id: int
     session_type: str
+    discipline: str
     patient: int
     duration: int
     window: Span
@@ -71,241 +80,144 @@ class Item:
 
 @dataclass
 class Problem:
-    name: str
-    tz: ZoneInfo
-    grid: int
+    zone: ZoneInfo
     items: list[Item]
     therapists: list[Therapist]
     rooms: list[Room]
-    patients: list[str]
+    patients: list[int]  # the day's patient ids, by patient index
     # instants a patient is busy regardless of the plan: infusions and booked time
     patient_fixed: list[list[Span]]
 
-    def local_iso(self, minute: int) -> str:
-        moment = datetime.fromtimestamp(minute * 60, tz=self.tz)
-        return moment.isoformat()
+
+def build_problem(day: Day) -> Problem:
+    """The integer model of ``day``, each item with its static candidates."""
+    therapists = [_therapist(t) for t in day.therapists]
+    rooms = [Room(r.id, r.kind, _spans(r.booked)) for r in day.rooms]
+    patients = _Patients()
+    for patient in day.patients:
+        patients.block(patient.id, _spans(patient.booked))
+    items = _items(day, rooms, patients)
+    for spans in patients.fixed:
+        spans.sort()
+    grid = LocalGrid(day.zone, day.date, day.grid_minutes)
+    not_before = None if day.not_before is None else _minute(day.not_before)
+    for item in items:
+        # after every infusion is known: a patient's later infusions block earlier items too
+        busy = patients.fixed[item.patient]
+        item.static_code = _candidates(item, therapists, busy, grid, not_before)
+    busy_kinds = {r.kind for r in rooms if r.booked}
+    for item in items:
+        item.pooled = item.room_kind is not None and item.room_kind not in busy_kinds
+    return Problem(day.zone, items, therapists, rooms, patients.ids, patients.fixed)
 
 
-def _get(obj: Mapping[str, Any], key: str, where: str) -> Any:
-    if not isinstance(obj, Mapping):
-        raise InstanceError(f"{where}: expected an object")
-    if key not in obj:
-        raise InstanceError(f"{where}: missing {key!r}")
-    return obj[key]
+def _minute(instant: datetime) -> int:
+    return int(instant.timestamp()) // 60
 
 
-def _list(value: object, where: str) -> Sequence[Any]:
-    if not isinstance(value, list | tuple):
-        raise InstanceError(f"{where}: expected a list")
-    return value
+def _spans(intervals: Iterable[Interval]) -> tuple[Span, ...]:
+    return tuple(sorted((_minute(i.start), _minute(i.end)) for i in intervals))
 
 
-def _int(value: object, where: str, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InstanceError(f"{where}: expected an integer >= {minimum}, got {value!r}")
-    return value
+def _therapist(therapist: DayTherapist) -> Therapist:
+    limit = therapist.daily_limit
+    return Therapist(
+        id=therapist.id,
+        disciplines=therapist.disciplines,
+        working=_spans(therapist.working),
+        buffer=therapist.buffer // _MINUTE,
+        cap=None if limit is None else max(0, limit - therapist.sessions_already),
+        booked=_spans(therapist.booked),
+    )
 
 
-def _spans(clock: Clock, value: object, where: str) -> tuple[Span, ...]:
-    out: list[Span] = []
-    for n, pair in enumerate(_list(value, where)):
-        pair = _list(pair, f"{where}[{n}]")
-        if len(pair) != 2:
-            raise InstanceError(f"{where}[{n}]: expected [start, end]")
-        a = clock.minute(pair[0], f"{where}[{n}]")
-        b = clock.minute(pair[1], f"{where}[{n}]")
-        if b < a:
-            raise InstanceError(f"{where}[{n}]: ends before it starts")
-        out.append((a, b))
-    return tuple(sorted(out))
+class _Patients:
+    """Patient indices in order of appearance, with the time each is busy anyway."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.fixed: list[list[Span]] = []
+        self._index: dict[int, int] = {}
+
+    def block(self, patient_id: int, spans: Iterable[Span]) -> int:
+        """The patient's index; ``spans`` are added to their busy time."""
+        index = self._index.get(patient_id)
+        if index is None:
+            index = self._index[patient_id] = len(self.ids)
+            self.ids.append(patient_id)
+            self.fixed.append([])
+        self.fixed[index].extend(spans)
+        return index
+
+
+def _items(day: Day, rooms: Sequence[Room], patients: _Patients) -> list[Item]:
+    """Each (infusion, session type) of the care plans once, in order; infusions block their
+    patients."""
+    kinds = {kind.key: kind for kind in day.session_types}
+    items: list[Item] = []
+    seen: set[tuple[int, str]] = set()
+    for infusion in day.infusions:
+        start = _minute(infusion.start)
+        span = (start, start + infusion.duration // _MINUTE)
+        patient = patients.block(infusion.patient_id, [span])
+        windows = {w.key: w for w in day.protocol.windows_for(infusion.start, infusion.duration)}
+        for key in infusion.care_plan:
+            if (infusion.id, key) in seen:
+                continue
+            seen.add((infusion.id, key))
+            kind = kinds[key]
+            items.append(_item(len(items), infusion, kind, windows[kind.window], patient, rooms))
+    return items
+
+
+def _item(
+    index: int,
+    infusion: DayInfusion,
+    kind: SessionKind,
+    window: Window,
+    patient: int,
+    rooms: Sequence[Room],
+) -> Item:
+    return Item(
+        index=index,
+        infusion_id=infusion.id,
+        session_type=kind.key,
+        discipline=kind.discipline,
+        patient=patient,
+        duration=kind.duration // _MINUTE,
+        window=(_minute(window.start), _minute(window.end)),
+        target=None if window.target is None else _minute(window.target),
+        room_kind=kind.room_kind,
+        rooms=tuple(
+            n
+            for n, r in enumerate(rooms)
+            if kind.room_kind is not None and r.kind == kind.room_kind
+        ),
+    )
 
 
 def _free(start: int, end: int, busy: Sequence[Span], gap: int = 0) -> bool:
     return all(start >= b + gap or end + gap <= a for a, b in busy)
 
 
-def load(instance: Mapping[str, Any]) -> Problem:
-    """Validate ``instance`` and build the integer model with static candidates."""
-    try:
-        tz = ZoneInfo(str(_get(instance, "timezone", "instance")))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InstanceError(f"instance: unknown time zone {instance.get('timezone')!r}") from None
-    try:
-        day = date.fromisoformat(str(_get(instance, "date", "instance")))
-    except ValueError:
-        raise InstanceError(f"instance: date {instance.get('date')!r} is not YYYY-MM-DD") from None
-    grid = _int(instance.get("grid_minutes", 5), "grid_minutes", minimum=1)
-    clock = Clock(tz, day, grid)
-
-    protocol = _get(instance, "protocol", "instance")
-    anchor_at_start = _get(protocol, "anchor", "protocol") == "start"
-    windows: dict[str, tuple[int, int, int | None]] = {}
-    for n, w in enumerate(_list(_get(protocol, "windows", "protocol"), "protocol.windows")):
-        where = f"protocol.windows[{n}]"
-        target = w.get("target_offset") if isinstance(w, Mapping) else None
-        windows[str(_get(w, "key", where))] = (
-            parse_duration(_get(w, "start_offset", where), where),
-            parse_duration(_get(w, "end_offset", where), where),
-            None if target is None else parse_duration(target, where),
-        )
-
-    types: dict[str, Mapping[str, Any]] = {}
-    for n, st in enumerate(_list(_get(instance, "session_types", "instance"), "session_types")):
-        where = f"session_types[{n}]"
-        key = str(_get(st, "key", where))
-        _int(_get(st, "duration_minutes", where), f"{where}.duration_minutes", minimum=1)
-        if str(_get(st, "window", where)) not in windows:
-            raise InstanceError(f"{where}: unknown window {st['window']!r}")
-        types[key] = st
-
-    therapists: list[Therapist] = []
-    for n, t in enumerate(_list(_get(instance, "therapists", "instance"), "therapists")):
-        where = f"therapists[{n}]"
-        limit = t.get("max_sessions_per_day")
-        already = _int(t.get("sessions_already", 0), f"{where}.sessions_already")
-        cap = (
-            None
-            if limit is None
-            else max(0, _int(limit, f"{where}.max_sessions_per_day") - already)
-        )
-        therapists.append(
-            Therapist(
-                id=str(_get(t, "id", where)),
-                disciplines=frozenset(str(d) for d in _list(_get(t, "disciplines", where), where)),
-                working=_spans(clock, _get(t, "working", where), f"{where}.working"),
-                buffer=_int(t.get("buffer_minutes", 0) or 0, f"{where}.buffer_minutes"),
-                cap=cap,
-                booked=_spans(clock, t.get("booked", []), f"{where}.booked"),
-            )
-        )
-
-    rooms = [
-        Room(
-            str(_get(r, "id", f"rooms[{n}]")),
-            str(_get(r, "kind", f"rooms[{n}]")),
-            _spans(clock, r.get("booked", []), f"rooms[{n}].booked"),
-        )
-        for n, r in enumerate(_list(instance.get("rooms", []), "rooms"))
-    ]
-
-    patients: list[str] = []
-    patient_index: dict[str, int] = {}
-    patient_fixed: list[list[Span]] = []
-
-    def patient_of(pid: str) -> int:
-        if pid not in patient_index:
-            patient_index[pid] = len(patients)
-            patients.append(pid)
-            patient_fixed.append([])
-        return patient_index[pid]
-
-    for n, p in enumerate(_list(instance.get("patients", []), "patients")):
-        where = f"patients[{n}]"
-        patient_fixed[patient_of(str(_get(p, "id", where)))].extend(
-            _spans(clock, p.get("booked", []), f"{where}.booked")
-        )
-
-    not_before = None
-    if instance.get("not_before") is not None:
-        not_before = clock.minute(instance["not_before"], "not_before")
-
-    items: list[Item] = []
-    disciplines: list[str] = []
-    seen: set[tuple[str, str]] = set()
-    for n, inf in enumerate(_list(_get(instance, "infusions", "instance"), "infusions")):
-        where = f"infusions[{n}]"
-        start = clock.minute(_get(inf, "start", where), f"{where}.start")
-        length = _int(inf.get("duration_minutes", 40), f"{where}.duration_minutes")
-        patient = patient_of(str(_get(inf, "patient_id", where)))
-        patient_fixed[patient].append((start, start + length))
-        anchor = start if anchor_at_start else start + length
-        for key in _list(inf.get("care_plan", []), f"{where}.care_plan"):
-            if key not in types:
-                raise InstanceError(f"{where}: unknown session type {key!r} in care_plan")
-            pair = (str(_get(inf, "id", where)), str(key))
-            if pair in seen:
-                continue
-            seen.add(pair)
-            st = types[key]
-            w0, w1, wt = windows[str(st["window"])]
-            kind = st.get("room_kind")
-            items.append(
-                Item(
-                    index=len(items),
-                    infusion_id=pair[0],
-                    session_type=pair[1],
-                    patient=patient,
-                    duration=int(st["duration_minutes"]),
-                    window=(anchor + w0, anchor + w1),
-                    target=None if wt is None else anchor + wt,
-                    room_kind=None if kind is None else str(kind),
-                    rooms=tuple(
-                        i for i, r in enumerate(rooms) if kind is not None and r.kind == kind
-                    ),
-                )
-            )
-            disciplines.append(str(st["discipline"]))
-    for spans in patient_fixed:
-        spans.sort()
-    for item, discipline in zip(items, disciplines, strict=True):
-        # after every infusion is known: a patient's later infusions block earlier items too
-        item.static_code = _candidates(
-            item, discipline, therapists, patient_fixed, clock, not_before
-        )
-    busy_kinds = {r.kind for r in rooms if r.booked}
-    for item in items:
-        item.pooled = item.room_kind is not None and item.room_kind not in busy_kinds
-    return Problem(
-        str(instance.get("name", "")), tz, grid, items, therapists, rooms, patients, patient_fixed
-    )
-
-
 def _candidates(
     item: Item,
-    discipline: str,
     therapists: Sequence[Therapist],
-    patient_fixed: Sequence[Sequence[Span]],
-    clock: Clock,
+    busy: Sequence[Span],
+    grid: LocalGrid,
     not_before: int | None,
 ) -> str | None:
     """Fill ``item.cands``; answer the §4 code when nothing at all can pass the static rules."""
-    dur = item.duration
-    lo, hi = item.window[0], item.window[1] - dur
-    if not clock.starts(lo, min(hi, lo + clock.grid)):
-        return "no_slot"
-    if not_before is not None:
-        lo = max(lo, not_before)
-        if not clock.starts(lo, min(hi, lo + clock.grid)):
-            return "in_the_past"
-    qualified = [k for k, t in enumerate(therapists) if discipline in t.disciplines]
+    code, marks = _window_marks(item, grid, not_before)
+    if code is not None:
+        return code
+    qualified = [k for k, t in enumerate(therapists) if item.discipline in t.disciplines]
     if not qualified:
         return "discipline_mismatch"
-    stage = 0  # 1 works then, 2 free of booked sessions, 3 patient free
-    busy = patient_fixed[item.patient]
-    grid = clock.starts(lo, hi)
-    ok = {n for n, t in enumerate(grid) if _free(t, t + dur, busy)}
-    keyed: list[tuple[int, int, int]] = []
-    for k in qualified:
-        th = therapists[k]
-        for a, b in th.working:
-            n0, n1 = bisect_left(grid, a), bisect_right(grid, b - dur)
-            if n0 >= n1:
-                continue
-            stage = max(stage, 1)
-            span: Sequence[int] = range(n0, n1)
-            if th.booked:
-                span = [n for n in span if _free(grid[n], grid[n] + dur, th.booked, th.buffer)]
-                if not span:
-                    continue
-            stage = max(stage, 2)
-            free = [n for n in span if n in ok] if len(ok) < len(grid) else list(span)
-            if not free:
-                continue
-            stage = 3
-            if th.cap is None or th.cap > 0:
-                keyed += [(item.dev2(grid[n]), grid[n], k) for n in free]
-    if stage < 3:
-        return ("therapist_unavailable", "therapist_busy", "patient_busy")[stage]
+    patient_free = {n for n, t in enumerate(marks) if _free(t, t + item.duration, busy)}
+    stage, keyed = _therapist_candidates(item, therapists, qualified, marks, patient_free)
+    if stage < len(_STAGE_CODES):
+        return _STAGE_CODES[stage]
     if item.room_kind is not None and not item.rooms:
         return "room_unavailable"
     if not keyed:
@@ -317,3 +229,63 @@ def _candidates(
         grouped.setdefault(k, []).append(t)
     item.by_ther = sorted((k, sorted(ts)) for k, ts in grouped.items())
     return None
+
+
+def _window_marks(
+    item: Item, grid: LocalGrid, not_before: int | None
+) -> tuple[str | None, list[int]]:
+    """The grid marks at which a session of ``item`` may start (inside its window, not before
+    ``not_before``), or the code why there is none."""
+    lo, hi = item.window[0], item.window[1] - item.duration
+    if not grid.starts(lo, min(hi, lo + grid.step)):
+        return "no_slot", []
+    if not_before is not None:
+        lo = max(lo, not_before)
+        if not grid.starts(lo, min(hi, lo + grid.step)):
+            return "in_the_past", []
+    return None, grid.starts(lo, hi)
+
+
+def _therapist_candidates(
+    item: Item,
+    therapists: Sequence[Therapist],
+    qualified: list[int],
+    marks: list[int],
+    patient_free: set[int],
+) -> tuple[int, list[tuple[int, int, int]]]:
+    """The candidates ``(twice the deviation, start, therapist)`` of ``item`` among the
+    ``qualified`` therapists, and how many static rules the best start passed (3: all)."""
+    stage = 0
+    keyed: list[tuple[int, int, int]] = []
+    for k in qualified:
+        therapist = therapists[k]
+        for a, b in therapist.working:
+            passed, free = _free_marks(therapist, (a, b), item.duration, marks, patient_free)
+            stage = max(stage, passed)
+            if free and (therapist.cap is None or therapist.cap > 0):
+                keyed += [(item.dev2(marks[n]), marks[n], k) for n in free]
+    return stage, keyed
+
+
+def _free_marks(
+    therapist: Therapist,
+    working: Span,
+    duration: int,
+    marks: list[int],
+    patient_free: set[int],
+) -> tuple[int, list[int]]:
+    """The indices of ``marks`` at which ``therapist`` can start a session of ``duration``
+    inside ``working``, free of their booked time and of the patient's, and how many of those
+    three rules some mark passed."""
+    n0, n1 = bisect_left(marks, working[0]), bisect_right(marks, working[1] - duration)
+    if n0 >= n1:
+        return 0, []
+    span: Sequence[int] = range(n0, n1)
+    if therapist.booked:
+        booked, buffer = therapist.booked, therapist.buffer
+        span = [n for n in span if _free(marks[n], marks[n] + duration, booked, buffer)]
+        if not span:
+            return 1, []
+    patient_always_free = len(patient_free) == len(marks)
+    free = list(span) if patient_always_free else [n for n in span if n in patient_free]
+    return (3 if free else 2), free

@@ -1,11 +1,13 @@
-"""The optimizer's answer: placed sessions, unplaced items with a §4 code, and the score."""
+"""The optimizer's answer: placed sessions, unplaced items with a §4 code, and the score.
+
+Ids are the :class:`~planner.optimize.day.Day`'s own; times are aware, in the day's zone.
+"""
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from planner.optimize.model import Problem
 from planner.optimize.state import Assignment
@@ -13,17 +15,17 @@ from planner.optimize.state import Assignment
 
 @dataclass(frozen=True)
 class PlacedSession:
-    infusion_id: str
+    infusion_id: int
     session_type: str
-    therapist_id: str
-    room_id: str | None
-    start: datetime  # aware, in the instance's time zone
+    therapist_id: int
+    room_id: int | None
+    start: datetime  # aware, in the day's time zone
     end: datetime
 
 
 @dataclass(frozen=True)
 class UnplacedItem:
-    infusion_id: str
+    infusion_id: int
     session_type: str
     code: str  # the §4 code of the rule that blocked it, or "no_slot"
 
@@ -35,14 +37,6 @@ class Objective:
     deviation_minutes: float  # sum of |midpoint - target| over sessions whose window has one
     load_stdev: float  # population stdev of new sessions per therapist (reported, not scored)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "placed": self.placed,
-            "requested": self.requested,
-            "deviation_minutes": self.deviation_minutes,
-            "load_stdev": self.load_stdev,
-        }
-
 
 @dataclass(frozen=True)
 class DayPlan:
@@ -51,28 +45,6 @@ class DayPlan:
     solver: str  # "heuristic" or "cp-sat+heuristic"
     seconds: float
     objective: Objective
-
-    def to_json(self) -> dict[str, Any]:
-        """The bench plan format (README), plus ``solver``, ``seconds`` and ``objective``."""
-        return {
-            "sessions": [
-                {
-                    "infusion_id": s.infusion_id,
-                    "session_type": s.session_type,
-                    "therapist_id": s.therapist_id,
-                    "room_id": s.room_id,
-                    "start": s.start.isoformat(),
-                }
-                for s in self.sessions
-            ],
-            "unplaced": [
-                {"infusion_id": u.infusion_id, "session_type": u.session_type, "code": u.code}
-                for u in self.unplaced
-            ],
-            "solver": self.solver,
-            "seconds": self.seconds,
-            "objective": self.objective.to_json(),
-        }
 
 
 def build(
@@ -91,8 +63,8 @@ def build(
         t, k, r = plan[i]
         loads[k] += 1
         dev2 += item.dev2(t)
-        start = datetime.fromtimestamp(t * 60, tz=problem.tz)
-        end = datetime.fromtimestamp((t + item.duration) * 60, tz=problem.tz)
+        start = datetime.fromtimestamp(t * 60, tz=problem.zone)
+        end = datetime.fromtimestamp((t + item.duration) * 60, tz=problem.zone)
         sessions.append(
             PlacedSession(
                 infusion_id=item.infusion_id,

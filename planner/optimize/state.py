@@ -233,19 +233,13 @@ class State:
 
         ``pick`` chooses among equally good victims (any integer).
         """
-        p = self.p
-        item = p.items[i]
-        th = p.therapists[k]
+        item = self.p.items[i]
+        th = self.p.therapists[k]
         end = t + item.duration
-        out: set[int] = set()
         buf = th.buffer
         mine = [b for b in self.ther[k] if b[2] != i]
-        for a, b, j in mine:
-            if t < b + buf and a < end + buf:
-                out.add(j)
-        for a, b, j in self.pat[item.patient]:
-            if j != i and t < b and a < end:
-                out.add(j)
+        out = {j for a, b, j in mine if t < b + buf and a < end + buf}
+        out.update(j for a, b, j in self.pat[item.patient] if j != i and t < b and a < end)
         if th.cap is not None and len(mine) - sum(1 for b in mine if b[2] in out) >= th.cap:
             rest = [b[2] for b in mine if b[2] not in out]
             if not rest:
@@ -254,35 +248,46 @@ class State:
         if item.room_kind is None:
             return out
         if item.pooled:
-            if all(t >= b or end <= a for a, b in self._kind_full(item.room_kind)):
-                return out  # the kind is never full then, even with ``i`` where it is
-            cap = self.kind_cap[item.room_kind]
-            books = self.kind[item.room_kind]
-            first = bisect_left(books, (t - self.kind_longest[item.room_kind] + 1,))
-            hits = [
-                b
-                for b in books[first : bisect_left(books, (end,))]
-                if b[2] != i and b[2] not in out and t < b[1]
-            ]
-            while len(hits) >= cap:
-                x = first_full(hits, cap, t)
-                if x is None:
-                    break
-                covering = [b for b in hits if b[0] <= x < b[1]]
-                victim = covering[pick % len(covering)]
-                hits.remove(victim)
-                out.add(victim[2])
+            self._add_pool_blockers(item, t, end, out, pick)
             return out
+        room = self._room_blockers(item, t, end, out)
+        return None if room is None else out | room
+
+    def _add_pool_blockers(self, item: Item, t: int, end: int, out: set[int], pick: int) -> None:
+        """Add to ``out`` the sessions of ``item``'s pooled kind to eject so that a room of
+        the kind is free over ``[t, end)``: one running at each first full instant."""
+        assert item.room_kind is not None
+        if all(t >= b or end <= a for a, b in self._kind_full(item.room_kind)):
+            return  # the kind is never full then, even with ``item`` where it is
+        cap = self.kind_cap[item.room_kind]
+        books = self.kind[item.room_kind]
+        first = bisect_left(books, (t - self.kind_longest[item.room_kind] + 1,))
+        hits = [
+            b
+            for b in books[first : bisect_left(books, (end,))]
+            if b[2] != item.index and b[2] not in out and t < b[1]
+        ]
+        while len(hits) >= cap:
+            x = first_full(hits, cap, t)
+            if x is None:
+                break
+            covering = [b for b in hits if b[0] <= x < b[1]]
+            victim = covering[pick % len(covering)]
+            hits.remove(victim)
+            out.add(victim[2])
+
+    def _room_blockers(self, item: Item, t: int, end: int, out: set[int]) -> set[int] | None:
+        """The fewest sessions to eject (besides ``out``) to free one room of ``item``'s
+        (unpooled) kind over ``[t, end)``; None when every room is booked then."""
         best: set[int] | None = None
         for r in item.rooms:
-            if not clear(t, end, p.rooms[r].booked):
+            if not clear(t, end, self.p.rooms[r].booked):
                 continue
-            extra = {j for a, b, j in self.room[r] if j != i and t < b and a < end} - out
+            there = {j for a, b, j in self.room[r] if j != item.index and t < b and a < end}
+            extra = there - out
             if best is None or len(extra) < len(best):
                 best = extra
-        if best is None:
-            return None
-        return out | best
+        return best
 
 
 def assign_rooms(problem: Problem, plan: dict[int, Assignment]) -> dict[int, Assignment]:
