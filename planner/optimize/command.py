@@ -41,7 +41,7 @@ class _Refused(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="planner optimize",
-        description="Plan a benchmark day (SPEC §6) and print the plan as JSON.",
+        description="Plan a benchmark day and print the plan as JSON (docs/rules.md).",
     )
     parser.add_argument("instance", help="instance file (../shared/bench/README.md format)")
     parser.add_argument(
