@@ -3,7 +3,8 @@
 It shares no code with ``planner`` (nor with the benchmark's ``check.py``): it reads the
 instance and the plan as plain JSON and applies the booking rules (docs/rules.md) as the
 benchmark README lists them, plus the optimizer's live-state extensions (booked time of
-therapists, rooms and patients, ``sessions_already``, ``not_before``; see ``planner/optimize/__init__.py``):
+therapists, rooms and patients, ``sessions_already``, ``not_before``; see
+``planner/optimize/__init__.py``):
 
 - each (infusion, session type) of a care plan placed at most once; nothing else placed;
 - the session lies wholly inside its window (offsets from the anchor: the infusion's start
