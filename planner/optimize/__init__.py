@@ -4,12 +4,12 @@
 answers a :class:`DayPlan` with the same ids. The benchmark's JSON format
 (``../shared/bench/README.md``) is only an adapter around it (``instance.py``, used by
 ``planner optimize``). Its rules are exactly the booking rules, as the benchmark checker has
-them: each session fits its window (elapsed-time offsets from the anchor, the infusion's
-end or start); starts lie on the ``grid_minutes`` marks of the local wall clock counted
-from local midnight (so DST days stay on the local grid); the therapist has the discipline and works the whole
-session; a therapist's sessions are ``buffer`` apart; a patient's sessions never overlap each
-other nor the patient's infusions; a room of the right kind, never double-booked; the daily
-limit respected.
+them: each session fits its window (elapsed-time offsets from the anchor, the infusion's end
+or start); starts lie on the ``grid_minutes`` marks of the local wall clock counted from
+local midnight (so DST days stay on the local grid); the therapist has the discipline and
+works the whole session; a therapist's sessions are ``buffer`` apart; a patient's sessions
+never overlap each other nor the patient's infusions; a room of the right kind, never
+double-booked; the daily limit respected.
 
 Objective, in order: most sessions placed, then least total |midpoint - target| minutes, then
 even therapist loads (a final pass only). Method: the best of many randomized
