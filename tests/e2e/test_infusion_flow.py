@@ -168,6 +168,7 @@ def test_record_search_book_and_plan_jointly(
     infusion_id, patient = infusion["id"], infusion["patient_id"]
 
     # Slots for the rehabilitation: whole minutes, in its window, after now, best first.
+    asked = whole_minute(now())
     slots = expect(
         api.get(
             f"/api/infusions/{infusion_id}/slots",
@@ -179,7 +180,7 @@ def test_record_search_book_and_plan_jointly(
     for slot in slots:
         _fits_clinic({**slot, "session_type": REHAB}, clinic)
         assert slot["window"] == "spinogenesis" and _inside(slot, infusion)
-        assert instant(slot["start"]) >= whole_minute(now())
+        assert instant(slot["start"]) >= asked
     assert [s["score"] for s in slots] == sorted(s["score"] for s in slots)
     first = slots[0]
     assert first["start"] == _windows(infusion)["spinogenesis"][0]  # no target: the earliest
