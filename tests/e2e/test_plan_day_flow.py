@@ -147,10 +147,12 @@ def test_plan_tomorrow_through_the_api_then_the_board(server: Served, clinic: Cl
 
 
 def test_plan_the_day_of_an_infusion_under_way(server: Served, clinic: Clinic) -> None:
-    """It ended three hours ago: the rehabilitation's window closes within the hour, the
-    training's is open now. Times are sent with their offset (they may fall on a DST night)."""
+    """It ended two and a half hours ago: the rehabilitation's window opened half an hour ago
+    and is cut by now. It leaves 90 minutes for a 45-minute session, so the therapists' one
+    unworked minute (23:59) never makes it impossible. Times are sent with their offset
+    (they may fall on a DST night)."""
     api = server.login("pat", "pat-secret-1")
-    started = whole_minute(now(), plus_minutes=-1) - timedelta(hours=3, minutes=40)
+    started = whole_minute(now(), plus_minutes=-1) - timedelta(hours=3, minutes=10)
     infusion = _record(api, "Under way", rfc3339(started), CARE_PLAN)
     assert infusion["start"] == rfc3339(started)
     day = instant(infusion["start"]).date()  # the clinic's date it started on
