@@ -44,12 +44,14 @@ ACCESS_5XX = re.compile(r'HTTP/[0-9.]+" 5\d\d\b')
 
 
 def now() -> datetime:
-    """The real now, on the clinic's clock (seconds and microseconds as they happen to be)."""
-    return datetime.now(ZONE)
+    """The real now (seconds and microseconds as they happen to be), in UTC: arithmetic on
+    an aware datetime in the clinic's zone is wall-clock arithmetic, wrong on DST nights."""
+    return datetime.now(UTC)
 
 
 def today() -> date:
-    return now().date()
+    """The clinic's local date now."""
+    return datetime.now(ZONE).date()
 
 
 def tomorrow() -> date:
@@ -62,8 +64,8 @@ def wall(day: date, hhmm: str) -> str:
 
 
 def local(day: date, hhmm: str) -> datetime:
-    """The instant the clinic's clock shows ``hhmm`` on ``day`` (a time that exists)."""
-    return datetime.combine(day, wall_time.fromisoformat(hhmm), tzinfo=ZONE)
+    """The instant (in UTC) the clinic's clock shows ``hhmm`` on ``day`` (a time that exists)."""
+    return datetime.combine(day, wall_time.fromisoformat(hhmm), tzinfo=ZONE).astimezone(UTC)
 
 
 def rfc3339(instant: datetime) -> str:

@@ -57,8 +57,8 @@ def clinic(server: Served) -> Clinic:
 def _soon_start() -> datetime:
     """A whole minute a few minutes ahead; past the therapists' one unworked minute
     (23:59–24:00, working hours end on their own day) if the session would touch it."""
-    start = whole_minute(now(), plus_minutes=LEAD).astimezone(ZONE)
-    midnight = local(start.date() + timedelta(days=1), "00:00")
+    start = whole_minute(now(), plus_minutes=LEAD)
+    midnight = local(start.astimezone(ZONE).date() + timedelta(days=1), "00:00")
     if start + timedelta(minutes=15) > midnight - timedelta(minutes=1):
         start = midnight  # at most 21 minutes ahead: check-in is open
     return start
@@ -114,7 +114,11 @@ def test_soon_session_checked_in_and_undone(server: Served, clinic: Clinic) -> N
     assert undone["status_changed_at"] is None and undone["undo_until"] is None
     assert_problem(dee.post(f"/api/sessions/{sid}/status/undo"), 409, "invalid_transition")
     day = expect(
-        dee.get(f"/api/therapists/{therapist}/day", params={"date": start.date().isoformat()}), 200
+        dee.get(
+            f"/api/therapists/{therapist}/day",
+            params={"date": start.astimezone(ZONE).date().isoformat()},
+        ),
+        200,
     )
     assert {s["id"]: s["status"] for s in day["sessions"]}[sid] == "booked"
 
