@@ -1,0 +1,1 @@
+"""End-to-end flows against ``planner serve`` run as a real process, on the real clock."""

@@ -1,0 +1,362 @@
+"""What the end-to-end flows share: the served process, clients that remember every answer,
+the clinic's real clock, and a small clinic built through the API.
+
+Nothing here injects a clock: the server runs on ``datetime.now``, and the tests compute
+their times from the same real now, in the clinic's zone, at whatever second they run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as wall_time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx2
+
+from tests.web_support import csrf_of
+
+PLANNER = Path(sys.executable).with_name("planner")
+"""The console script of this virtual environment (``pip install -e .`` puts it there)."""
+
+ADMIN_TOKEN = "e2e-bootstrap-admin-token"
+CLINIC_NAME = "E2E Riverside Clinic"
+ZONE_NAME = "America/New_York"
+ZONE = ZoneInfo(ZONE_NAME)
+START_SECONDS = 90  # a migration on a busy 2-core machine, with other test runs beside it
+ALL_DAY = {"rrule": "FREQ=DAILY", "start": "00:00", "end": "23:59"}
+"""Working hours that cover every minute of every day but the last (ends are same-day)."""
+
+FIRST_ADMIN = re.compile(r"First start: log in as {2}admin / (\S+) ")
+ACCESS_5XX = re.compile(r'HTTP/[0-9.]+" 5\d\d\b')
+
+
+# --- the clinic's real clock -------------------------------------------------------------
+
+
+def now() -> datetime:
+    """The real now (seconds and microseconds as they happen to be), in UTC: arithmetic on
+    an aware datetime in the clinic's zone is wall-clock arithmetic, wrong on DST nights."""
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """The clinic's local date now."""
+    return datetime.now(ZONE).date()
+
+
+def tomorrow() -> date:
+    return today() + timedelta(days=1)
+
+
+def wall(day: date, hhmm: str) -> str:
+    """A wall time as a clinic user types it (no offset): ``2026-03-11T07:00``."""
+    return f"{day.isoformat()}T{hhmm}"
+
+
+def local(day: date, hhmm: str) -> datetime:
+    """The instant (in UTC) the clinic's clock shows ``hhmm`` on ``day`` (a time that exists)."""
+    return datetime.combine(day, wall_time.fromisoformat(hhmm), tzinfo=ZONE).astimezone(UTC)
+
+
+def rfc3339(instant: datetime) -> str:
+    """An instant as the API answers it: on the clinic's clock, with its offset."""
+    return instant.astimezone(ZONE).isoformat()
+
+
+def instant(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    assert parsed.tzinfo is not None, f"{text!r} has no offset"
+    return parsed
+
+
+def whole_minute(moment: datetime, *, plus_minutes: int = 0) -> datetime:
+    """``moment`` rounded up to a whole minute, then ``plus_minutes`` later (UTC)."""
+    utc = moment.astimezone(UTC)
+    floor = utc.replace(second=0, microsecond=0)
+    up = floor if floor == utc else floor + timedelta(minutes=1)
+    return up + timedelta(minutes=plus_minutes)
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+
+def expect(response: httpx2.Response, status: int) -> Any:
+    """The JSON body of an answer that must have ``status``."""
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url} answered "
+        f"{response.status_code}, not {status}: {response.text[:2000]}"
+    )
+    return response.json()
+
+
+def page_ok(response: httpx2.Response) -> str:
+    """The HTML of a page that must render: 200, HTML, and no traceback shown to the user."""
+    assert response.status_code == 200, (response.request.url, response.status_code)
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Traceback" not in response.text
+    assert "Internal Server Error" not in response.text
+    return response.text
+
+
+@dataclass
+class Served:
+    """One ``planner serve`` process, its database and its logs."""
+
+    base_url: str
+    database_url: str
+    workdir: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    stdout_path: Path
+    stderr_path: Path
+    answers: list[tuple[str, str, int]] = field(default_factory=list)
+    clients: list[httpx2.Client] = field(default_factory=list)
+
+    # -- logs
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def first_admin_password(self) -> str | None:
+        found = FIRST_ADMIN.search(self.stdout())
+        return found.group(1) if found else None
+
+    def mark(self) -> tuple[int, int, int]:
+        return len(self.stdout()), len(self.stderr()), len(self.answers)
+
+    def errors_since(self, mark: tuple[int, int, int]) -> list[str]:
+        """Every sign of a server error after ``mark``: a 5xx a client got, a 5xx in the
+        access log, a traceback on stderr."""
+        out, err, seen = mark
+        found = [f"{m} {u} answered {s}" for m, u, s in self.answers[seen:] if s >= 500]
+        found += [
+            f"access log: {line.strip()}"
+            for line in self.stdout()[out:].splitlines()
+            if ACCESS_5XX.search(line)
+        ]
+        new_err = self.stderr()[err:]
+        if "Traceback" in new_err:
+            found.append(f"stderr has a traceback:\n{new_err[-8000:]}")
+        return found
+
+    # -- clients
+
+    def client(self, token: str | None = None) -> httpx2.Client:
+        """A client of this server (bearer ``token`` if given); every answer is recorded."""
+
+        def remember(response: httpx2.Response) -> None:
+            request = response.request
+            self.answers.append((request.method, str(request.url), response.status_code))
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = httpx2.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=60,
+            trust_env=False,  # no proxy between the test and 127.0.0.1
+            event_hooks={"response": [remember]},
+        )
+        self.clients.append(client)
+        return client
+
+    def admin(self) -> httpx2.Client:
+        return self.client(ADMIN_TOKEN)
+
+    def login(self, username: str, password: str) -> httpx2.Client:
+        """``POST /api/login`` with a password; a client with the bearer token it gives."""
+        answer = expect(
+            self.client().post("/api/login", json={"username": username, "password": password}),
+            200,
+        )
+        assert answer["token"] and answer["expires_at"], answer
+        return self.client(answer["token"])
+
+    def browser(self, username: str, password: str) -> tuple[httpx2.Client, httpx2.Response]:
+        """A cookie-keeping client logged in through the ``/login`` form; and the answer."""
+        browser = self.client()
+        form = page_ok(browser.get("/login"))
+        answer = browser.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_of(form)},
+        )
+        return browser, answer
+
+    def planner(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """``planner ARGS`` as a process of its own, on this server's database."""
+        return subprocess.run(
+            [str(PLANNER), *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    # -- life
+
+    def stop(self) -> None:
+        for client in self.clients:
+            client.close()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # uvicorn shuts down gracefully
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of the served process: nothing of the developer's ``PLANNER_*``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANNER_")}
+    env.update(
+        PLANNER_DATABASE_URL=database_url,
+        PLANNER_BOOTSTRAP_ADMIN_TOKEN=ADMIN_TOKEN,
+        PLANNER_CLINIC_NAME=CLINIC_NAME,
+        PLANNER_CLINIC_TIMEZONE=ZONE_NAME,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(served: Served, deadline: float) -> bool:
+    with httpx2.Client(timeout=5, trust_env=False) as http:
+        while time.monotonic() < deadline:
+            if served.process.poll() is not None:
+                return False
+            try:
+                answer = http.get(f"{served.base_url}/api/health")
+            except httpx2.TransportError:
+                time.sleep(0.05)
+                continue
+            return answer.status_code == 200 and answer.json() == {"status": "ok"}
+    return False
+
+
+def start_server(database_url: str, workdir: Path, attempts: int = 3) -> Served:
+    """``planner serve --port <free port>`` on ``database_url``, answering ``/api/health``.
+
+    A port taken between choosing it and binding it (other test runs share the machine) is
+    retried on another; any other failure to start fails with the server's output.
+    """
+    assert PLANNER.exists(), f"{PLANNER} is missing: run the tests with the venv's python"
+    env = server_env(database_url)
+    for _ in range(attempts):
+        port = _free_port()
+        stdout_path = workdir / f"serve-{port}.stdout"
+        stderr_path = workdir / f"serve-{port}.stderr"
+        with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+            process = subprocess.Popen(
+                [str(PLANNER), "serve", "--port", str(port)],
+                cwd=workdir,  # no .env of the developer's is read
+                env=env,
+                stdout=out,
+                stderr=err,
+            )
+        served = Served(
+            f"http://127.0.0.1:{port}",
+            database_url,
+            workdir,
+            env,
+            process,
+            stdout_path,
+            stderr_path,
+        )
+        if _healthy(served, time.monotonic() + START_SECONDS):
+            return served
+        served.stop()
+        if "address already in use" not in served.stderr().lower():
+            break
+    raise AssertionError(
+        f"planner serve did not start on {database_url} (exit code {served.process.returncode})"
+        f"\n--- stdout\n{served.stdout()[-5000:]}\n--- stderr\n{served.stderr()[-10000:]}"
+    )
+
+
+# --- a small clinic, built through the API ------------------------------------------------
+
+SESSION_TYPES = [  # key, name, minutes, discipline, window, room kind
+    ("physical_rehabilitation", "Physical rehabilitation", 45, "physical", "spinogenesis", "gym"),
+    ("cognitive_training", "Cognitive training", 60, "cognitive", "peak", "quiet_room"),
+    ("cognitive_therapy", "Cognitive therapy", 50, "psychotherapy", "plasticity", None),
+    ("follow_up_rehabilitation", "Follow-up rehabilitation", 45, "physical", "long_term", "gym"),
+]
+THERAPISTS = [  # name, disciplines
+    ("Rae Okoye", ["physical"]),
+    ("Sol Brandt", ["physical"]),
+    ("Cam Ito", ["cognitive"]),
+    ("Dee Novak", ["psychotherapy"]),
+]
+ROOMS = [("Gym 1", "gym"), ("Gym 2", "gym"), ("Quiet room", "quiet_room")]
+CARE_PLAN = ["physical_rehabilitation", "cognitive_training", "cognitive_therapy"]
+
+
+def created(http: httpx2.Client, path: str, body: dict[str, Any]) -> Any:
+    return expect(http.post(path, json=body), 201)
+
+
+@dataclass
+class Clinic:
+    therapists: dict[str, int]  # name → id
+    disciplines: dict[str, set[int]]  # discipline → therapist ids
+    rooms: dict[str, set[int]]  # room kind → room ids
+    types: dict[str, dict[str, Any]]  # key → the session type as answered
+
+    def patient(self, admin: httpx2.Client, name: str) -> int:
+        return int(created(admin, "/api/patients", {"name": name})["id"])
+
+
+def build_clinic(admin: httpx2.Client) -> Clinic:
+    """Therapists who work every day 00:00–23:59, rooms and the demo's session types."""
+    therapists: dict[str, int] = {}
+    disciplines: dict[str, set[int]] = {}
+    for name, kinds in THERAPISTS:
+        body = {"name": name, "disciplines": kinds, "working_hours": [ALL_DAY]}
+        therapist = created(admin, "/api/therapists", body)
+        assert therapist["working_hours"] == [ALL_DAY], therapist
+        therapists[name] = therapist["id"]
+        for kind in kinds:
+            disciplines.setdefault(kind, set()).add(therapist["id"])
+    rooms: dict[str, set[int]] = {}
+    for name, kind in ROOMS:
+        rooms.setdefault(kind, set()).add(
+            created(admin, "/api/rooms", {"name": name, "kind": kind})["id"]
+        )
+    types = {}
+    for key, name, minutes, discipline, window, room_kind in SESSION_TYPES:
+        body = {
+            "key": key,
+            "name": name,
+            "duration_minutes": minutes,
+            "discipline": discipline,
+            "window": window,
+            "room_kind": room_kind,
+        }
+        types[key] = created(admin, "/api/session-types", body)
+    return Clinic(therapists, disciplines, rooms, types)
+
+
+def user(admin: httpx2.Client, username: str, role: str, password: str, **extra: Any) -> Any:
+    body = {"username": username, "role": role, "password": password, **extra}
+    made = created(admin, "/api/users", body)
+    assert made["username"] == username and made["role"] == role, made
+    return made
