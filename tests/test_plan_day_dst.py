@@ -5,7 +5,8 @@ out a rehabilitation that slot search and the joint plan both place. The optimiz
 its starts as datetimes in the clinic's ZoneInfo; ``Board.check`` adds the duration to that,
 which Python does on the wall clock, so a session in the repeated hour ends an hour late
 (refused as outside its window, or booked that long), and one across the skipped hour is
-answered at a wall time that does not exist (02:30-05:00 for 03:30-04:00).
+answered at a wall time that does not exist (02:30-05:00 for 03:30-04:00). ``Board.check``
+now works on UTC instants and the read models answer fixed offsets.
 """
 
 from __future__ import annotations
@@ -13,18 +14,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from tests.support import Api, FakeClock
 
 ZONE = ZoneInfo("America/New_York")
 REHAB = "physical_rehabilitation"  # 45 minutes in the spinogenesis window (PT2H–PT4H)
-WALL_CLOCK_END = (
-    "the day optimizer's starts are datetimes in the clinic's ZoneInfo and Board.check adds "
-    "the duration on the wall clock (planner/optimize/plan.py, planner/board.py): on a DST "
-    "night a session's end is an hour off or a wall time that does not exist"
-)
-
 
 def _one_forced_rehab(api: Api, clock: FakeClock, now: datetime, infusion_start: datetime) -> int:
     """A therapist and a gym every minute of the day; an infusion whose spinogenesis window
@@ -47,7 +40,6 @@ def _checked(api: Api, infusion_id: int, day: str, expected: tuple[str, str]) ->
     assert [(s["start"], s["end"]) for s in plan["sessions"]] == [expected]
 
 
-@pytest.mark.xfail(strict=True, reason=WALL_CLOCK_END)
 def test_day_plan_in_the_repeated_hour(api: Api, clock: FakeClock) -> None:
     # 01:22:17 EDT, the first of the two 01:22s; the window closes at 01:10 EST (06:10Z).
     now = datetime(2026, 11, 1, 5, 22, 17, 250000, tzinfo=UTC)
@@ -57,7 +49,6 @@ def test_day_plan_in_the_repeated_hour(api: Api, clock: FakeClock) -> None:
     _checked(api, infusion, "2026-10-31", expected)
 
 
-@pytest.mark.xfail(strict=True, reason=WALL_CLOCK_END)
 def test_day_plan_across_the_skipped_hour(api: Api, clock: FakeClock) -> None:
     # 01:40:17 EST on 2026-03-08; the window closes at 03:30 EDT (07:30Z).
     now = datetime(2026, 3, 8, 6, 40, 17, 250000, tzinfo=UTC)
@@ -70,7 +61,6 @@ def test_day_plan_across_the_skipped_hour(api: Api, clock: FakeClock) -> None:
     _checked(api, infusion, "2026-03-07", expected)
 
 
-@pytest.mark.xfail(strict=True, reason=WALL_CLOCK_END)
 def test_day_plan_books_sessions_of_their_length_in_the_repeated_hour(
     api: Api, clock: FakeClock
 ) -> None:

@@ -7,7 +7,9 @@ Tomorrow's care plans through ``POST /api/plan/day`` (preview, then commit) and 
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -121,19 +123,30 @@ def test_plan_tomorrow_through_the_api_then_the_board(server: Served, clinic: Cl
     assert _placed(stored) == _placed(committed["sessions"])
     assert all(s["outside_window"] is False for s in stored)
 
-    # The board's "Plan this day" form books what is new: one more infusion's therapy.
+    # The board's "Plan this day" form proposes what is new, one more infusion's therapy,
+    # and books nothing until "Book these".
     late = _record(api, "Day patient 3", wall(day, "10:00"), [THERAPY])
     browser, login = server.browser("pat", "pat-secret-1")
     assert login.status_code == 303
     board = page_ok(browser.get("/board", params={"date": day.isoformat()}))
     form = {"date": day.isoformat(), "csrf_token": csrf_of(board)}
-    planned = browser.post("/board/plan", data=form)
-    assert planned.status_code == 303
-    assert planned.headers["location"] == f"/board?date={day.isoformat()}"
-    shown = page_ok(browser.get(planned.headers["location"]))
-    assert "alert-success" in shown and "Day planned: 1 session booked." in shown
+    proposed = page_ok(browser.post("/board/plan", data=form))
+    assert "Proposed plan" in proposed and "1 of 1 care-plan item placed" in proposed
+    assert expect(api.get(f"/api/infusions/{late['id']}"), 200)["sessions"] == []
+    plan = re.search(r'name="plan" value="([^"]*)"', proposed)
+    assert plan is not None
+    booking = {**form, "csrf_token": csrf_of(proposed), "plan": html.unescape(plan.group(1))}
+    booked_page = browser.post("/board/plan/book", data=booking)
+    assert booked_page.status_code == 303
+    assert booked_page.headers["location"] == f"/board?date={day.isoformat()}"
+    shown = page_ok(browser.get(booked_page.headers["location"]))
+    assert "alert-success" in shown and "Booked the plan: 1 session." in shown
     booked = expect(api.get(f"/api/infusions/{late['id']}"), 200)["sessions"]
     assert [(s["session_type"], s["status"]) for s in booked] == [(THERAPY, "booked")]
+    assert len(_day_sessions(api, day)) == 10
+    # A double click on "Book these" books nothing twice: the plan is refused as stale.
+    twice = browser.post("/board/plan/book", data=booking)
+    assert twice.status_code == 409 and "The plan was not booked" in twice.text
     assert len(_day_sessions(api, day)) == 10
 
     # Again: nothing is left to plan, and the board says so.
