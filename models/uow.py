@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -148,6 +149,17 @@ class UnitOfWork:
 
     def flush(self) -> None:
         self.db.flush()
+
+    def check_overlaps_at_commit(self) -> None:
+        """Check this transaction's sessions for overlaps when it commits, not row by row.
+
+        For a use case that moves several sessions at once, one into another's old time
+        (PostgreSQL; SQLite has no such constraints). Other transactions are still refused.
+        """
+        db = self.db
+        if db.get_bind().dialect.name == "postgresql":
+            names = ", ".join(f"{name}_overlap" for name in OVERLAP_CODES)
+            db.execute(text(f"SET CONSTRAINTS {names} DEFERRED"))
 
     def hold_startup_lock(self) -> None:
         """Until this transaction ends, no other process does start-up work (``models.db``)."""

@@ -32,6 +32,7 @@ def move_infusion(
             for r in rows
         ]
         outcome = replan(board, booked)
+        uow.check_overlaps_at_commit()  # a session may move into another's old time
         moved = _apply(rows, outcome, clock)
         uow.commit()
         return ReplanView(

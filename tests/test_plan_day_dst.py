@@ -19,6 +19,7 @@ from tests.support import Api, FakeClock
 ZONE = ZoneInfo("America/New_York")
 REHAB = "physical_rehabilitation"  # 45 minutes in the spinogenesis window (PT2H–PT4H)
 
+
 def _one_forced_rehab(api: Api, clock: FakeClock, now: datetime, infusion_start: datetime) -> int:
     """A therapist and a gym every minute of the day; an infusion whose spinogenesis window
     leaves exactly one 5-minute grid start after ``now``."""

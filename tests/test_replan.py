@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
+from models.uow import UnitOfWork
+from planner.errors import Code, PlannerError
 from tests.support import ADMIN, Api
 
 DAY = "2026-03-10"  # EDT (-04:00)
@@ -130,3 +133,37 @@ def test_replan_moves_one_session_to_make_room_for_another(api: Api) -> None:
         if s["status"] == "booked"
     )
     assert spans[0][1] <= spans[1][0]  # Cole's two sessions do not overlap
+
+
+def test_overlaps_checked_at_commit_are_still_refused(
+    api: Api, app: FastAPI, database_url: str
+) -> None:
+    """A re-plan's transaction has its overlaps checked at commit (PostgreSQL), so one of
+    its sessions may pass through another's old time; what it commits is still checked."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no exclusion constraints to defer")
+    api.therapist("Cole", ("cognitive",), start="08:00", end="17:00")
+    api.therapist("Mia", ("cognitive",), start="08:00", end="17:00")
+    api.session_type("therapy", "plasticity", "cognitive", 50)
+    patient = api.patient("Pat")
+    infusion = api.infusion(patient["id"], f"{DAY}T07:00")
+    ids = [
+        api.ok(
+            "POST",
+            "/api/sessions",
+            {"infusion_id": infusion["id"], "session_type": "therapy", "start": f"{DAY}T{at}"},
+            201,
+        )["id"]
+        for at in ("11:00", "13:00")
+    ]
+    uow = UnitOfWork(app.state.sessions)
+    flushed = False
+    with pytest.raises(PlannerError) as refused, uow:
+        uow.check_overlaps_at_commit()
+        first, second = uow.sessions.get(ids[0]), uow.sessions.get(ids[1])
+        second.start, second.end = first.start, first.end
+        uow.flush()  # the same patient twice at 11:00: not refused yet
+        flushed = True
+        uow.commit()
+    assert flushed and refused.value.code == Code.patient_busy
+    assert api.ok("GET", f"/api/sessions/{ids[1]}")["start"] == f"{DAY}T13:00:00-04:00"
