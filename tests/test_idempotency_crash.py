@@ -41,9 +41,9 @@ from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from models.db import make_engine, sqlite_url_for
+from models.db import make_engine
 from models.tables import IdempotencyKey, TherapySession
-from tests.conftest import PG_URL
+from tests.databases import fresh_database
 from tests.live_server import overlapping_active
 
 PLANNER = Path(sys.executable).with_name("planner")
@@ -64,23 +64,8 @@ REFUSALS = {"therapist_busy", "patient_busy", "no_therapist_free", "daily_limit"
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database no process has touched: a new SQLite file or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield sqlite_url_for(tmp_path / "crash.db")
-        return
-    if not PG_URL:
-        pytest.skip("PLANNER_TEST_DATABASE_URL is not set (`.ci/run` sets it)")
-    base = make_url(PG_URL)
-    name = f"{base.database}_crash_{os.getpid()}"
-    server = create_engine(base, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with fresh_database(request.param, tmp_path, "crash") as url:
+        yield url
 
 
 # -- the server process ------------------------------------------------------------------------

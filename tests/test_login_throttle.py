@@ -24,14 +24,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select
 
 from api.forwarded import client_address
 from models.db import make_engine
 from models.tables import LoginAttempt
 from services.settings import Settings
 from tests import access_fixtures, live_server
-from tests.conftest import PG_URL
+from tests.databases import scratch_postgresql
 from tests.live_server import PLANNER, all_at_once, created, planner_servers, serve
 from tests.problems import assert_problem
 from tests.support import ADMIN, ADMIN_TOKEN
@@ -92,20 +92,8 @@ def test_a_burst_of_wrong_passwords_is_checked_at_most_max_failures_times(
 @pytest.fixture
 def throwaway_pg(tmp_path: Path) -> Iterator[str]:
     """A PostgreSQL database of this test's own (dropped after), for servers of their own."""
-    if not PG_URL:
-        pytest.skip("PLANNER_TEST_DATABASE_URL is not set (`.ci/run` sets it)")
-    base = make_url(PG_URL)
-    name = f"{base.database}_throttle_{os.getpid()}"
-    server = create_engine(base, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with scratch_postgresql("throttle") as url:
+        yield url
 
 
 def test_a_burst_over_two_server_processes_is_checked_at_most_max_failures_times(

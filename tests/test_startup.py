@@ -25,15 +25,15 @@ from typing import Any
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select, text
 
 from app import create_app
-from models.db import make_engine, sqlite_url_for
+from models.db import make_engine
 from models.migrate import upgrade
 from models.repositories.users import hash_token
 from models.tables import ApiToken, Clinic, User
 from services.settings import Settings
-from tests.conftest import PG_URL
+from tests.databases import fresh_database
 
 PLANNER = Path(sys.executable).with_name("planner")
 SERVERS = 4  # planner serve processes started together
@@ -45,23 +45,8 @@ PASSWORD_LINE = re.compile(r"First start: log in as {2}admin / (\S+) ")
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database no process has touched yet: a new SQLite file or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield sqlite_url_for(tmp_path / "fresh.db")
-        return
-    if not PG_URL:
-        pytest.skip("PLANNER_TEST_DATABASE_URL is not set (`.ci/run` sets it)")
-    base = make_url(PG_URL)
-    name = f"{base.database}_startup_{os.getpid()}"
-    server = create_engine(base, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with fresh_database(request.param, tmp_path, "startup") as url:
+        yield url
 
 
 def _free_ports(count: int) -> list[int]:
