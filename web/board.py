@@ -82,6 +82,7 @@ class DayBoard:
     window_legend: list[tuple[str, str]]
     session_count: int
     compact: bool = False
+    scroll_to: float = 0.0  # where the board opens: just before the day's first infusion
 
 
 def type_classes(types: tuple[SessionTypeView, ...] | list[SessionTypeView]) -> dict[str, str]:
@@ -170,6 +171,7 @@ def build_board(view: DayBoardView, proposal: DayPlanView | None = None) -> DayB
                 window_legend.append((win_css[w.key], w.label))
     shown = [s for t in view.therapists for s in t.sessions if s.status != SessionStatus.cancelled]
     return DayBoard(
+        scroll_to=_opening(view, proposed, scale),
         height=scale.y(end),
         hours=hours,
         columns=columns,
@@ -179,6 +181,17 @@ def build_board(view: DayBoardView, proposal: DayPlanView | None = None) -> DayB
         session_count=len(shown),
         compact=len(lanes) > COMPACT_LANES,
     )
+
+
+def _opening(view: DayBoardView, proposed: list[PlannedSession], scale: Scale) -> float:
+    """Half an hour before the first infusion or session of the day (07:00 on an empty day),
+    so a board that starts at midnight does not open on the empty night."""
+    starts = [i.start for i in view.infusions if i.start >= scale.start]
+    starts += [s.start for t in view.therapists for s in t.sessions]
+    starts += [p.start for p in proposed]
+    if not starts:
+        return scale.y(wall_to_instant(view.day, time(DEFAULT_FIRST_HOUR), view.clinic.zone))
+    return max(scale.y(min(starts) - timedelta(minutes=30)), 0.0)
 
 
 @dataclass(frozen=True)

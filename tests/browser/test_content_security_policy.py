@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.browser.conftest import Clinic
-from tests.browser.test_pages import log_in
+from tests.browser.conftest import Clinic, log_in
 
 # Recorded from the first moment of every document, before the page's own script runs.
 LISTEN = """
@@ -51,6 +50,7 @@ def test_board_and_infusion_pages_load_without_a_policy_violation(
 
     log_in(page, live_clinic.base_url, *live_clinic.staff)
     expect(page).to_have_url(re.compile(r"/board$"))
+    page.goto(f"{live_clinic.base_url}/board?date={live_clinic.day.isoformat()}")
     board = answers[live_clinic.base_url + "/board"]
     assert "script-src 'self'" in board.headers["content-security-policy"]
     expect(page.locator("div.session").first).to_be_visible()

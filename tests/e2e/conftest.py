@@ -14,87 +14,27 @@ the process stops, its whole stderr is. A failing test's report carries the serv
 
 from __future__ import annotations
 
-import itertools
-import os
-import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
-from models.db import sqlite_url_for
-from tests.conftest import PG_URL
-from tests.e2e.support import Served, start_server
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(
-            not PG_URL, reason="PLANNER_TEST_DATABASE_URL is not set (`.ci/run` sets it)"
-        ),
-    ),
-]
-_databases = itertools.count(1)
-
-
-@contextmanager
-def fresh_database(backend: str, workdir: Path) -> Iterator[str]:
-    """A database no process has touched: a new SQLite file, or a new PostgreSQL database
-    (named after this run's process, dropped at the end)."""
-    if backend == "sqlite":
-        yield sqlite_url_for(workdir / "planner.db")
-        return
-    assert PG_URL
-    base = make_url(PG_URL)
-    name = f"{base.database}_e2e_{os.getpid()}_{next(_databases)}"
-    server = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with server.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        server.dispose()
+from tests.conftest import BACKENDS
+from tests.e2e.support import Served, served_process, watch_for_server_errors
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    workdir = tmp_path_factory.mktemp(f"e2e-{request.param}")
-    with fresh_database(request.param, workdir) as url:
-        served = start_server(url, workdir)
-        try:
-            yield served
-        finally:
-            served.stop()
-        stderr = served.stderr()
-        assert "Traceback" not in stderr, f"planner serve logged a traceback:\n{stderr[-10000:]}"
-        # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully.
-        assert served.process.returncode in (0, -signal.SIGTERM), stderr[-5000:]
-        assert "Application shutdown complete" in stderr, stderr[-5000:]
+    with served_process(request.param, tmp_path_factory.mktemp(f"e2e-{request.param}")) as served:
+        yield served
 
 
 @pytest.fixture(autouse=True)
 def _no_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     """Nothing the test did made the server answer 5xx or log a traceback."""
-    if "server" not in request.fixturenames:
-        yield
-        return
-    served: Served = request.getfixturevalue("server")
-    mark = served.mark()
-    yield
-    errors = served.errors_since(mark)
-    assert not errors, "\n".join(errors)
+    yield from watch_for_server_errors(request, "server")
 
 
 @pytest.hookimpl(hookwrapper=True)

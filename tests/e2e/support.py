@@ -14,6 +14,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
@@ -22,7 +24,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx2
+import pytest
 
+from tests.databases import fresh_database
 from tests.web_support import csrf_of
 
 PLANNER = Path(sys.executable).with_name("planner")
@@ -292,6 +296,36 @@ def start_server(database_url: str, workdir: Path, attempts: int = 3) -> Served:
     )
 
 
+@contextmanager
+def served_process(backend: str, workdir: Path) -> Iterator[Served]:
+    """``planner serve`` on a fresh database of ``backend``; stopped at the end, and then its
+    whole stderr must be free of tracebacks and its shutdown graceful."""
+    with fresh_database(backend, workdir, "e2e") as url:
+        served = start_server(url, workdir)
+        try:
+            yield served
+        finally:
+            served.stop()
+        stderr = served.stderr()
+        assert "Traceback" not in stderr, f"planner serve logged a traceback:\n{stderr[-10000:]}"
+        # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully.
+        assert served.process.returncode in (0, -signal.SIGTERM), stderr[-5000:]
+        assert "Application shutdown complete" in stderr, stderr[-5000:]
+
+
+def watch_for_server_errors(request: pytest.FixtureRequest, fixture: str) -> Iterator[None]:
+    """(An autouse fixture's body.) Nothing the test did made the served process named
+    ``fixture`` answer 5xx or log a traceback; tests that do not use it are not watched."""
+    if fixture not in request.fixturenames:
+        yield
+        return
+    served: Served = request.getfixturevalue(fixture)
+    mark = served.mark()
+    yield
+    errors = served.errors_since(mark)
+    assert not errors, "\n".join(errors)
+
+
 # --- a small clinic, built through the API ------------------------------------------------
 
 SESSION_TYPES = [  # key, name, minutes, discipline, window, room kind
@@ -341,18 +375,29 @@ def build_clinic(admin: httpx2.Client) -> Clinic:
         rooms.setdefault(kind, set()).add(
             created(admin, "/api/rooms", {"name": name, "kind": kind})["id"]
         )
-    types = {}
-    for key, name, minutes, discipline, window, room_kind in SESSION_TYPES:
-        body = {
-            "key": key,
-            "name": name,
-            "duration_minutes": minutes,
-            "discipline": discipline,
-            "window": window,
-            "room_kind": room_kind,
-        }
-        types[key] = created(admin, "/api/session-types", body)
+    types = {row[0]: session_type(admin, *row) for row in SESSION_TYPES}
     return Clinic(therapists, disciplines, rooms, types)
+
+
+def session_type(
+    admin: httpx2.Client,
+    key: str,
+    name: str,
+    minutes: int,
+    discipline: str,
+    window: str,
+    room_kind: str | None,
+) -> Any:
+    """``POST /api/session-types``; the type as answered."""
+    body = {
+        "key": key,
+        "name": name,
+        "duration_minutes": minutes,
+        "discipline": discipline,
+        "window": window,
+        "room_kind": room_kind,
+    }
+    return created(admin, "/api/session-types", body)
 
 
 def user(admin: httpx2.Client, username: str, role: str, password: str, **extra: Any) -> Any:

@@ -10,6 +10,11 @@
   document.querySelectorAll("form[data-therapist-switch] select").forEach(function (select) {
     select.addEventListener("change", function () { select.form.requestSubmit(); });
   });
+  // The board opens at the day's first infusion, not at an empty midnight.
+  document.querySelectorAll(".board-scroll[data-scroll-to]").forEach(function (board) {
+    var top = parseFloat(board.getAttribute("data-scroll-to"));
+    if (top > 0 && board.scrollTop === 0) board.scrollTop = top;
+  });
   // Ask before destructive actions.
   document.querySelectorAll("[data-confirm]").forEach(function (button) {
     button.addEventListener("click", function (event) {

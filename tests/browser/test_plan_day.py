@@ -1,0 +1,92 @@
+""" "Plan this day" in a real browser, on ``planner serve`` and the real clock: the proposal is
+drawn on the board and nothing is booked until "Book these"; "Discard" leaves the day as it
+was. Its own day (the day after the journeys' day), so no other test's bookings count."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ROOT, Clinic, log_in, screenshot
+from tests.e2e.support import created
+from tests.e2e.support import expect as answered
+
+expect: Any = pytest.importorskip("playwright.sync_api", reason="pip install playwright").expect
+CARE_PLAN = ["physical_rehabilitation", "cognitive_training"]
+
+
+def test_plan_this_day_proposes_then_books(
+    page: Any, phone: Any, live_clinic: Clinic, request: pytest.FixtureRequest
+) -> None:
+    clinic, base = live_clinic, live_clinic.base_url
+    day = (clinic.day + timedelta(days=1)).isoformat()
+    admin = clinic.served.admin()
+    for name, start in (("Casey Plan", "08:00"), ("Riley Plan", "09:30")):
+        patient = created(admin, "/api/patients", {"name": name})
+        body = {"patient_id": patient["id"], "start": f"{day}T{start}", "care_plan": CARE_PLAN}
+        created(admin, "/api/infusions", body)
+
+    def booked() -> list[Any]:
+        return list(answered(admin.get("/api/sessions", params={"date": day}), 200))
+
+    log_in(page, base, *clinic.staff)
+    page.goto(f"{base}/board?date={day}")
+    expect(page.locator("details.attention summary")).to_contain_text(
+        "4 care-plan items without a session"
+    )
+
+    # The proposal: four dashed sessions on the board, nothing booked.
+    page.get_by_role("button", name="Plan this day").click()
+    preview = page.locator("#preview")
+    expect(preview.get_by_role("heading")).to_contain_text("Proposed plan")
+    expect(preview).to_contain_text("4 of 4 care-plan items placed")
+    expect(page.locator(".session.proposed")).to_have_count(4)
+    expect(page.locator(".session.proposed", has_text="Casey Plan")).to_have_count(2)
+    # The board opens at the day's first infusion (08:00), not at the midnight Dee works from.
+    assert page.locator(".board-scroll").evaluate("e => e.scrollTop") > 0
+    expect(page.locator(".session.proposed").first).to_be_in_viewport()
+    assert booked() == []
+    shot = screenshot(page, "plan-preview.png", request)
+    backend = request.node.callspec.params["server"]
+    if os.environ.get("PLANNER_UPDATE_README_SCREENSHOT") and backend == "sqlite":
+        shutil.copyfile(shot, ROOT / "docs" / "screenshot-plan-preview.png")
+
+    # Discard: the board as it was.
+    preview.get_by_role("link", name="Discard").click()
+    expect(page.locator("#preview")).to_have_count(0)
+    expect(page.locator(".session.proposed")).to_have_count(0)
+    assert booked() == []
+
+    # On a phone the proposal fits the width; the board scrolls inside its own region.
+    log_in(phone, base, *clinic.staff)
+    phone.goto(f"{base}/board?date={day}")
+    phone.get_by_role("button", name="Plan this day").click()
+    expect(phone.locator("#preview")).to_contain_text("4 of 4 care-plan items placed")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1, width
+    screenshot(phone, "plan-preview-phone.png", request)
+
+    # Plan again and book: the four are booked as proposed.
+    page.get_by_role("button", name="Plan this day").click()
+    page.get_by_role("button", name=re.compile("^Book these 4")).click()
+    expect(page.get_by_role("status")).to_contain_text("Booked the plan: 4 sessions.")
+    expect(page.locator(".session.proposed")).to_have_count(0)
+    expect(page.locator("div.session", has_text="Riley Plan")).to_have_count(2)
+    sessions = booked()
+    assert len(sessions) == 4 and {s["status"] for s in sessions} == {"booked"}
+    assert all(s["outside_window"] is False for s in sessions)
+
+    # The phone's proposal is stale now: booking it books nothing twice.
+    phone.get_by_role("button", name=re.compile("^Book these 4")).click()
+    expect(phone.get_by_role("alert")).to_contain_text("The plan was not booked")
+    assert len(booked()) == 4
+    # Nothing is left to plan, and the board says so.
+    page.get_by_role("button", name="Plan this day").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Every care-plan item of this day already has a session."
+    )
