@@ -162,6 +162,8 @@ def live_clinic(server: Served) -> Clinic:
     """Therapists, rooms, types, three users; tomorrow, two infusions with their care plans
     booked at the best times."""
     admin = server.admin()
+    clinic_body = {"name": "Riverside Infusion Clinic", "timezone": "America/New_York"}
+    assert admin.put("/api/clinic", json=clinic_body).status_code == 200
     hours = {"rrule": DAILY, "start": "08:00", "end": "17:00"}
     evening = {"rrule": DAILY, "start": "10:00", "end": "18:30"}
     therapists = {
