@@ -35,7 +35,7 @@ from tests.e2e.support import (
 from tests.problems import assert_problem
 
 H = timedelta(hours=1)
-DEFAULT_WINDOWS = {  # the default protocol (SPEC §2): elapsed offsets from the infusion's end
+DEFAULT_WINDOWS = {  # the default protocol (docs/rules.md): elapsed offsets from the infusion's end
     "spinogenesis": (2 * H, 4 * H, None),
     "peak": (3 * H, 5 * H, 4 * H),
     "plasticity": (2 * H, 12 * H, None),
@@ -189,6 +189,25 @@ def test_record_search_book_and_plan_jointly(
     clash = api.post("/api/sessions", json={**wanted, "therapist_id": other})
     refused = assert_problem(clash, 409, "patient_busy")
     assert rehab["id"] in {c["id"] for c in refused["conflicts"] if c["kind"] == "session"}
+
+    # Move the rehabilitation: an hour after the infusion began is before its window opens
+    # (refused, nothing changes); another of its free slots is taken, with that slot's
+    # therapist.
+    early = rfc3339(instant(infusion["start"]) + timedelta(hours=1))
+    assert_problem(
+        api.patch(f"/api/sessions/{rehab['id']}", json={"start": early}), 422, "outside_window"
+    )
+    assert _sessions(api, infusion_id) == {rehab["id"]: rehab}
+    free = expect(
+        api.get(f"/api/infusions/{infusion_id}/slots", params={"session_type": REHAB}), 200
+    )
+    target = next(slot for slot in free if slot["start"] != rehab["start"])
+    body = {"start": target["start"], "therapist_id": target["therapist_id"]}
+    moved = expect(api.patch(f"/api/sessions/{rehab['id']}", json=body), 200)
+    assert (moved["start"], moved["end"]) == (target["start"], target["end"])
+    assert moved["therapist_id"] == target["therapist_id"] and moved["outside_window"] is False
+    assert _sessions(api, infusion_id) == {rehab["id"]: moved}
+    rehab = moved
 
     # The joint plan of what is left of the care plan: previewed, then committed as shown.
     preview = expect(api.post(f"/api/infusions/{infusion_id}/plan", json={"commit": False}), 200)
