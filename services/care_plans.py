@@ -20,7 +20,8 @@ from planner.localtime import Clock, planning_now
 from services.booking import insert_session
 from services.commands import PlanCarePlan, RecordInfusion
 from services.infusions import check_care_plan, infusion_views, record_infusion
-from services.views import InfusionView, PlannedSession, PlanView, Unplaced, local
+from services.plan_views import PlannedSession, PlanView
+from services.views import InfusionView, Unplaced, local
 
 
 def board_for_windows(

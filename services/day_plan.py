@@ -35,7 +35,7 @@ from planner.protocol import Protocol
 from services.booking import insert_session
 from services.care_plans import planned_session
 from services.commands import PlanDay
-from services.views import DayPlanView, PlannedSession, UnplacedItem
+from services.plan_views import DayPlanView, PlannedSession, UnplacedItem
 
 GRID_MINUTES = 5  # planned sessions start on these marks of the clinic's wall clock
 

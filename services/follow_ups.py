@@ -21,8 +21,8 @@ from planner.slots import GRID
 from services.booking import insert_session
 from services.care_plans import board_for_windows
 from services.commands import BookFollowUps
+from services.plan_views import FollowUpsView, Occurrence
 from services.sessions import session_views
-from services.views import FollowUpsView, Occurrence
 
 MAX_OCCURRENCES = 200
 

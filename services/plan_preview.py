@@ -23,7 +23,7 @@ from planner.wording import in_sentence, listing, possessive
 from services.booking import insert_session
 from services.care_plans import planned_session
 from services.commands import BookDayPlan, ProposedSession
-from services.views import DayPlanView, PlannedSession
+from services.plan_views import DayPlanView, PlannedSession
 
 
 def book_previewed_plan(uow: UnitOfWork, wanted: BookDayPlan, clock: Clock) -> DayPlanView:

@@ -13,7 +13,8 @@ from planner.sessions import InfusionStatus, SessionStatus
 from services.care_plans import board_for_windows
 from services.commands import MoveInfusion
 from services.infusions import infusion_views, refuse_overlapping_infusion
-from services.views import Moved, ReplanView, UnplacedSession, local
+from services.plan_views import Moved, ReplanView, UnplacedSession
+from services.views import local
 
 
 def move_infusion(

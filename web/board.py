@@ -16,14 +16,8 @@ from planner.intervals import Interval, subtract
 from planner.localtime import day_bounds, wall_to_instant
 from planner.sessions import SessionStatus
 from services.day_board import DayBoardView
-from services.views import (
-    DayPlanView,
-    InfusionView,
-    PlannedSession,
-    SessionTypeView,
-    SessionView,
-    TherapistDayView,
-)
+from services.plan_views import DayPlanView, PlannedSession
+from services.views import InfusionView, SessionTypeView, SessionView, TherapistDayView
 
 PX_PER_MINUTE = 1.2
 PALETTE = 8

@@ -9,7 +9,8 @@ from api.schemas.clinic import WindowPublic
 from api.schemas.sessions import SessionPublic
 from services import limits
 from services.commands import MoveInfusion, RecordInfusion
-from services.views import InfusionView, ReplanView
+from services.plan_views import ReplanView
+from services.views import InfusionView
 
 
 class UnplacedCarePlanItem(Public):

@@ -16,7 +16,7 @@ from services.commands import (
     PlanDay,
     ProposedSession,
 )
-from services.views import DayPlanView, FollowUpsView, Occurrence, PlannedSession, PlanView
+from services.plan_views import DayPlanView, FollowUpsView, Occurrence, PlannedSession, PlanView
 
 
 class PlanRequest(RequestBody):

@@ -19,7 +19,8 @@ from services import care_plans, catalog, day_plan, infusions, plan_preview
 from services.clinic import get_clinic
 from services.commands import BookDayPlan, NewPatient, PlanDay, ProposedSession, RecordInfusion
 from services.day_board import day_board
-from services.views import ClinicView, DayPlanView
+from services.plan_views import DayPlanView
+from services.views import ClinicView
 from web import access, forms
 from web.board import build_board
 from web.filled import Fields, Filled, filled

@@ -21,7 +21,8 @@ from planner.sessions import HELD, SessionStatus
 from services import booking, care_plans, catalog, follow_ups, infusions, replan, therapists
 from services.clinic import get_clinic
 from services.commands import BookFollowUps, BookSession, MoveInfusion, PlanCarePlan
-from services.views import FollowUpsView, InfusionView
+from services.plan_views import FollowUpsView
+from services.views import InfusionView
 from web import access, forms
 from web.board import type_classes
 from web.filled import TIME_CODES, Fields, Filled, booking_fields, filled
