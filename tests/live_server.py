@@ -127,6 +127,24 @@ def all_at_once(calls: list[Callable[[], httpx2.Response]]) -> list[httpx2.Respo
     return [a for a in answers if isinstance(a, httpx2.Response)]
 
 
+def processes_at_once(
+    context: Any, target: Callable[..., None], count: int, *args: Any, timeout: float = 120
+) -> list[Any]:
+    """Run ``target(barrier, *args, answers)`` in ``count`` processes of the multiprocessing
+    ``context``; each waits at the barrier (so their steps overlap for certain) and puts one
+    answer in the queue. The answers, in the order they came."""
+    barrier, answers = context.Barrier(count), context.Queue()
+    processes = [
+        context.Process(target=target, args=(barrier, *args, answers)) for _ in range(count)
+    ]
+    for process in processes:
+        process.start()
+    results = [answers.get(timeout=timeout) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+    return results
+
+
 def overlapping_active(database_url: str) -> list[tuple[str, int, int]]:
     """Pairs of active sessions that share a therapist, a patient or a room and overlap."""
     engine = make_engine(database_url)

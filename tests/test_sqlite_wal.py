@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 
 from models.db import make_engine, sqlite_url_for
+from tests.live_server import processes_at_once
 
 PROCESSES = 4
 ROUNDS = 40  # before the fix, at least one round failed in every run (about 1 in 4 did)
@@ -43,15 +44,6 @@ def test_processes_opening_a_new_file_together_all_connect(tmp_path: Path) -> No
     failed = []
     for round_number in range(ROUNDS):
         url = sqlite_url_for(tmp_path / f"new-{round_number}.db")
-        barrier, answers = fork.Barrier(PROCESSES), fork.Queue()
-        processes = [
-            fork.Process(target=_connect_and_write, args=(barrier, url, answers))
-            for _ in range(PROCESSES)
-        ]
-        for process in processes:
-            process.start()
-        errors = [answers.get(timeout=60) for _ in processes]
-        for process in processes:
-            process.join(timeout=30)
+        errors = processes_at_once(fork, _connect_and_write, PROCESSES, url, timeout=60)
         failed += [(round_number, error) for error in errors if error]
     assert not failed, failed

@@ -34,6 +34,7 @@ from models.repositories.users import hash_token
 from models.tables import ApiToken, Clinic, User
 from services.settings import Settings
 from tests.databases import fresh_database
+from tests.live_server import processes_at_once
 
 PLANNER = Path(sys.executable).with_name("planner")
 SERVERS = 4  # planner serve processes started together
@@ -206,17 +207,7 @@ def test_start_up_code_paths_released_together_set_up_once(fresh_url: str, state
         upgrade(engine)
         engine.dispose()
     spawn = multiprocessing.get_context("spawn")
-    barrier = spawn.Barrier(RELEASED)
-    answers = spawn.Queue()
-    processes = [
-        spawn.Process(target=_start_up_after, args=(barrier, fresh_url, answers))
-        for _ in range(RELEASED)
-    ]
-    for process in processes:
-        process.start()
-    results = [answers.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=30)
+    results = processes_at_once(spawn, _start_up_after, RELEASED, fresh_url)
     errors = [error for _, _, error in results if error]
     assert not errors, errors
     assert [health for _, health, _ in results] == [200] * RELEASED
