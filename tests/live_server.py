@@ -26,16 +26,19 @@ from tests.support import ADMIN
 PLANNER = Path(sys.executable).with_name("planner")  # this virtual environment's command
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """``count`` different free 127.0.0.1 ports (each socket is held until all are chosen)."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` on a free 127.0.0.1 port; yields the base URL; stops the server after."""
-    port = _free_port()
+    [port] = free_ports(1)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
@@ -56,11 +59,7 @@ def serve(app: FastAPI) -> Iterator[str]:
 def planner_servers(count: int, environment: dict[str, str], workdir: Path) -> Iterator[list[str]]:
     """``count`` real ``planner serve`` processes with ``environment``; yields their base URLs
     once each answers ``/api/health``; stops them after (their output is in ``workdir``)."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        ports = [int(sock.getsockname()[1]) for sock in sockets]
+    ports = free_ports(count)
     env = {**os.environ, **environment, "PYTHONUNBUFFERED": "1"}
     processes = []
     try:
@@ -101,7 +100,7 @@ def client(base_url: str) -> httpx2.Client:
 
 def created(http: httpx2.Client, path: str, body: dict[str, Any]) -> Any:
     response = http.post(path, json=body)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 201, (path, response.text)
     return response.json()
 
 

@@ -21,7 +21,6 @@ import os
 import queue
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -44,7 +43,7 @@ from sqlalchemy.pool import NullPool
 from models.db import make_engine
 from models.tables import IdempotencyKey, TherapySession
 from tests.databases import fresh_database
-from tests.live_server import overlapping_active
+from tests.live_server import created, free_ports, overlapping_active
 
 PLANNER = Path(sys.executable).with_name("planner")
 TOKEN = "crash-test-bootstrap-token"
@@ -71,12 +70,6 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 # -- the server process ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     """``planner serve`` on ``url`` in a process of its own, started and SIGKILLed at will."""
 
@@ -95,7 +88,7 @@ class Server:
             "PLANNER_BOOTSTRAP_ADMIN_TOKEN": TOKEN,
             "PYTHONUNBUFFERED": "1",
         }
-        port = _free_port()
+        [port] = free_ports(1)
         self.starts += 1
         with self.log.open("ab") as out:
             out.write(f"--- start {self.starts} on port {port}\n".encode())
@@ -155,15 +148,9 @@ def server(fresh_url: str, tmp_path: Path) -> Iterator[Server]:
 # -- the clinic and the requests ---------------------------------------------------------------
 
 
-def _created(http: httpx2.Client, path: str, body: dict[str, Any]) -> Any:
-    response = http.post(path, json=body)
-    assert response.status_code == 201, (path, response.text)
-    return response.json()
-
-
 def _seed_clinic(http: httpx2.Client) -> list[int]:
     """Therapists who work all day every day, and a 30-minute session type without a room."""
-    _created(
+    created(
         http,
         "/api/session-types",
         {
@@ -176,7 +163,7 @@ def _seed_clinic(http: httpx2.Client) -> list[int]:
     )
     working_hours = [{"rrule": "FREQ=DAILY", "start": "00:00", "end": "23:55"}]
     return [
-        _created(
+        created(
             http,
             "/api/therapists",
             {"name": f"Therapist {i}", "disciplines": ["physio"], "working_hours": working_hours},
@@ -195,8 +182,8 @@ def _seed_infusions(http: httpx2.Client, round_no: int) -> list[int]:
     day = _round_day(round_no)
     infusions = []
     for i in range(PATIENTS):
-        patient = _created(http, "/api/patients", {"name": f"Patient {round_no}-{i}"})
-        infusion = _created(
+        patient = created(http, "/api/patients", {"name": f"Patient {round_no}-{i}"})
+        infusion = created(
             http, "/api/infusions", {"patient_id": patient["id"], "start": f"{day}T06:00"}
         )
         infusions.append(infusion["id"])

@@ -13,12 +13,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ from models.repositories.users import hash_token
 from models.tables import ApiToken, Clinic, User
 from services.settings import Settings
 from tests.databases import fresh_database
-from tests.live_server import processes_at_once
+from tests.live_server import free_ports, processes_at_once
 
 PLANNER = Path(sys.executable).with_name("planner")
 SERVERS = 4  # planner serve processes started together
@@ -50,15 +48,6 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _free_ports(count: int) -> list[int]:
-    """``count`` different free ports (each socket is held until all are chosen)."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-
-
 def _serve_all_at_once(url: str, workdir: Path) -> list[tuple[int, str, int | None]]:
     """Start SERVERS ``planner serve`` together; (port, output, exit code or None) of each.
 
@@ -70,7 +59,7 @@ def _serve_all_at_once(url: str, workdir: Path) -> list[tuple[int, str, int | No
         "PLANNER_BOOTSTRAP_ADMIN_TOKEN": BOOTSTRAP_TOKEN,
         "PYTHONUNBUFFERED": "1",
     }
-    ports = _free_ports(SERVERS)
+    ports = free_ports(SERVERS)
     logs = [workdir / f"serve-{port}.log" for port in ports]
     processes = []
     for port, log in zip(ports, logs, strict=True):

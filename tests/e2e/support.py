@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import httpx2
 import pytest
 
 from tests.databases import fresh_database
+from tests.live_server import free_ports
 from tests.web_support import csrf_of
 
 PLANNER = Path(sys.executable).with_name("planner")
@@ -236,12 +236,6 @@ def server_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _healthy(served: Served, deadline: float) -> bool:
     with httpx2.Client(timeout=5, trust_env=False) as http:
         while time.monotonic() < deadline:
@@ -265,7 +259,7 @@ def start_server(database_url: str, workdir: Path, attempts: int = 3) -> Served:
     assert PLANNER.exists(), f"{PLANNER} is missing: run the tests with the venv's python"
     env = server_env(database_url)
     for _ in range(attempts):
-        port = _free_port()
+        [port] = free_ports(1)
         stdout_path = workdir / f"serve-{port}.stdout"
         stderr_path = workdir / f"serve-{port}.stderr"
         with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
