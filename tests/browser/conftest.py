@@ -24,18 +24,16 @@ import httpx2
 import pytest
 
 from tests.conftest import BACKENDS
+from tests.e2e.clinic import created, session_type, user
 from tests.e2e.support import (
     ALL_DAY,
     ZONE,
     Served,
-    created,
     local,
     now,
     rfc3339,
     served_process,
-    session_type,
     tomorrow,
-    user,
     watch_for_server_errors,
     whole_minute,
 )

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import ROOT, Clinic, log_in, screenshot
-from tests.e2e.support import created
+from tests.e2e.clinic import created
 from tests.e2e.support import expect as answered
 
 expect: Any = pytest.importorskip("playwright.sync_api", reason="pip install playwright").expect

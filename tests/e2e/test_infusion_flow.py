@@ -17,18 +17,15 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.e2e.clinic import CARE_PLAN, Clinic, build_clinic, user
 from tests.e2e.support import (
-    CARE_PLAN,
-    Clinic,
     Served,
-    build_clinic,
     expect,
     instant,
     local,
     now,
     rfc3339,
     tomorrow,
-    user,
     wall,
     whole_minute,
 )

@@ -14,18 +14,16 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.e2e.clinic import Clinic, build_clinic, user
 from tests.e2e.support import (
     ZONE,
-    Clinic,
     Served,
-    build_clinic,
     expect,
     instant,
     local,
     now,
     rfc3339,
     tomorrow,
-    user,
     wall,
     whole_minute,
 )
