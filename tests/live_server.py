@@ -1,4 +1,5 @@
-"""A real HTTP server (uvicorn in a background thread) for tests that need real concurrency."""
+"""Real servers for tests that need real concurrency: uvicorn in a background thread, or
+``planner serve`` as a process of its own."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx2
 import uvicorn
@@ -23,7 +24,8 @@ from models.db import make_engine
 from models.tables import TherapySession
 from tests.support import ADMIN
 
-PLANNER = Path(sys.executable).with_name("planner")  # this virtual environment's command
+PLANNER = Path(sys.executable).with_name("planner")
+"""The console script of this virtual environment (``pip install -e .`` puts it there)."""
 
 
 def free_ports(count: int) -> list[int]:
@@ -55,6 +57,31 @@ def serve(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=20)
 
 
+def start_planner_serve(
+    port: int, workdir: Path, env: dict[str, str], out: IO[bytes], err: IO[bytes] | int
+) -> subprocess.Popen[bytes]:
+    """``planner serve --port PORT`` with ``env``, run in ``workdir`` (so no ``.env`` of the
+    developer's is read), writing to ``out`` and ``err`` (``subprocess.STDOUT``: to ``out``)."""
+    command = [str(PLANNER), "serve", "--port", str(port)]
+    return subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=err)
+
+
+def answers_health(process: subprocess.Popen[bytes], base_url: str, deadline: float) -> bool:
+    """Whether ``base_url/api/health`` answers 200 ``{"status": "ok"}`` before ``deadline``
+    (``time.monotonic``); False at once when the process exits."""
+    with httpx2.Client(timeout=5, trust_env=False) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                return False
+            try:
+                answer = http.get(f"{base_url}/api/health")
+            except httpx2.TransportError:
+                time.sleep(0.05)
+                continue
+            return answer.status_code == 200 and answer.json() == {"status": "ok"}
+    return False
+
+
 @contextmanager
 def planner_servers(count: int, environment: dict[str, str], workdir: Path) -> Iterator[list[str]]:
     """``count`` real ``planner serve`` processes with ``environment``; yields their base URLs
@@ -65,23 +92,12 @@ def planner_servers(count: int, environment: dict[str, str], workdir: Path) -> I
     try:
         for port in ports:
             with (workdir / f"serve-{port}.log").open("wb") as out:
-                command = [str(PLANNER), "serve", "--port", str(port)]
-                processes.append(
-                    subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=out)
-                )
+                processes.append(start_planner_serve(port, workdir, env, out, out))
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         deadline = time.monotonic() + 90
-        with httpx2.Client(timeout=5) as http:
-            for url, process in zip(urls, processes, strict=True):
-                while True:
-                    assert process.poll() is None, f"{url} exited; see {workdir}/serve-*.log"
-                    assert time.monotonic() < deadline, f"{url} did not start"
-                    try:
-                        if http.get(f"{url}/api/health").status_code == 200:
-                            break
-                    except httpx2.TransportError:
-                        pass
-                    time.sleep(0.1)
+        for url, process in zip(urls, processes, strict=True):
+            started = answers_health(process, url, deadline)
+            assert started, f"{url} did not start; see {workdir}/serve-*.log"
         yield urls
     finally:
         for process in processes:

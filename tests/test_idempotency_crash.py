@@ -23,7 +23,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,9 +42,14 @@ from sqlalchemy.pool import NullPool
 from models.db import make_engine
 from models.tables import IdempotencyKey, TherapySession
 from tests.databases import fresh_database
-from tests.live_server import created, free_ports, overlapping_active
+from tests.live_server import (
+    answers_health,
+    created,
+    free_ports,
+    overlapping_active,
+    start_planner_serve,
+)
 
-PLANNER = Path(sys.executable).with_name("planner")
 TOKEN = "crash-test-bootstrap-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ZONE = ZoneInfo("America/New_York")  # the clinic's time zone (Settings' default)
@@ -93,27 +97,13 @@ class Server:
         with self.log.open("ab") as out:
             out.write(f"--- start {self.starts} on port {port}\n".encode())
             out.flush()
-            self.process = subprocess.Popen(
-                [str(PLANNER), "serve", "--port", str(port)],
-                cwd=self.workdir,  # no .env of the developer's is read
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            self.process = start_planner_serve(port, self.workdir, env, out, subprocess.STDOUT)
         self.base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        with httpx2.Client(timeout=5) as http:
-            while True:
-                if self.process.poll() is not None:
-                    pytest.fail(f"planner serve exited:\n{self.tail()}")
-                try:
-                    if http.get(f"{self.base_url}/api/health").status_code == 200:
-                        return self.base_url
-                except httpx2.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"planner serve did not answer /api/health:\n{self.tail()}")
-                time.sleep(0.05)
+        if answers_health(self.process, self.base_url, time.monotonic() + 60):
+            return self.base_url
+        if self.process.poll() is not None:
+            pytest.fail(f"planner serve exited:\n{self.tail()}")
+        pytest.fail(f"planner serve did not answer /api/health:\n{self.tail()}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler, no rollback, no flush; the process is gone."""

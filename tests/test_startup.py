@@ -14,13 +14,11 @@ import multiprocessing
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
@@ -32,9 +30,8 @@ from models.repositories.users import hash_token
 from models.tables import ApiToken, Clinic, User
 from services.settings import Settings
 from tests.databases import fresh_database
-from tests.live_server import free_ports, processes_at_once
+from tests.live_server import answers_health, free_ports, processes_at_once, start_planner_serve
 
-PLANNER = Path(sys.executable).with_name("planner")
 SERVERS = 4  # planner serve processes started together
 RELEASED = 3  # processes released together by a barrier (they overlap for certain)
 BOOTSTRAP_TOKEN = "startup-race-bootstrap-token"
@@ -64,32 +61,12 @@ def _serve_all_at_once(url: str, workdir: Path) -> list[tuple[int, str, int | No
     processes = []
     for port, log in zip(ports, logs, strict=True):
         with log.open("wb") as out:
-            processes.append(
-                subprocess.Popen(
-                    [str(PLANNER), "serve", "--port", str(port)],
-                    cwd=workdir,  # no .env of the developer's is read
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+            processes.append(start_planner_serve(port, workdir, env, out, subprocess.STDOUT))
     healthy: dict[int, bool] = {}
     try:
         deadline = time.monotonic() + 90
-        with httpx2.Client(timeout=5) as http:
-            while len(healthy) < SERVERS and time.monotonic() < deadline:
-                for port, process in zip(ports, processes, strict=True):
-                    if port in healthy:
-                        continue
-                    if process.poll() is not None:
-                        healthy[port] = False
-                        continue
-                    try:
-                        answer = http.get(f"http://127.0.0.1:{port}/api/health")
-                    except httpx2.TransportError:
-                        continue
-                    healthy[port] = answer.status_code == 200
-                time.sleep(0.1)
+        for port, process in zip(ports, processes, strict=True):
+            healthy[port] = answers_health(process, f"http://127.0.0.1:{port}", deadline)
     finally:
         for process in processes:
             if process.poll() is None:

@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,11 +25,8 @@ import httpx2
 import pytest
 
 from tests.databases import fresh_database
-from tests.live_server import free_ports
+from tests.live_server import PLANNER, answers_health, free_ports, start_planner_serve
 from tests.web_support import csrf_of
-
-PLANNER = Path(sys.executable).with_name("planner")
-"""The console script of this virtual environment (``pip install -e .`` puts it there)."""
 
 ADMIN_TOKEN = "e2e-bootstrap-admin-token"
 CLINIC_NAME = "E2E Riverside Clinic"
@@ -236,20 +232,6 @@ def server_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def _healthy(served: Served, deadline: float) -> bool:
-    with httpx2.Client(timeout=5, trust_env=False) as http:
-        while time.monotonic() < deadline:
-            if served.process.poll() is not None:
-                return False
-            try:
-                answer = http.get(f"{served.base_url}/api/health")
-            except httpx2.TransportError:
-                time.sleep(0.05)
-                continue
-            return answer.status_code == 200 and answer.json() == {"status": "ok"}
-    return False
-
-
 def start_server(database_url: str, workdir: Path, attempts: int = 3) -> Served:
     """``planner serve --port <free port>`` on ``database_url``, answering ``/api/health``.
 
@@ -263,13 +245,7 @@ def start_server(database_url: str, workdir: Path, attempts: int = 3) -> Served:
         stdout_path = workdir / f"serve-{port}.stdout"
         stderr_path = workdir / f"serve-{port}.stderr"
         with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-            process = subprocess.Popen(
-                [str(PLANNER), "serve", "--port", str(port)],
-                cwd=workdir,  # no .env of the developer's is read
-                env=env,
-                stdout=out,
-                stderr=err,
-            )
+            process = start_planner_serve(port, workdir, env, out, err)
         served = Served(
             f"http://127.0.0.1:{port}",
             database_url,
@@ -279,7 +255,7 @@ def start_server(database_url: str, workdir: Path, attempts: int = 3) -> Served:
             stdout_path,
             stderr_path,
         )
-        if _healthy(served, time.monotonic() + START_SECONDS):
+        if answers_health(process, served.base_url, time.monotonic() + START_SECONDS):
             return served
         served.stop()
         if "address already in use" not in served.stderr().lower():
