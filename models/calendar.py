@@ -1,9 +1,11 @@
 """Fill a ``Board`` from the database: a fixed number of queries, each bounded by time.
 
-On PostgreSQL the rows of the patients, the therapists and the rooms involved are locked
-(``FOR UPDATE``, always in that order and by id, so two bookings never deadlock) before
-anything is read, so the checks and the insert that follows see one consistent calendar.
-SQLite gets the same from ``BEGIN IMMEDIATE``. Exclusion constraints stay as the last line.
+On PostgreSQL, in a unit of work that writes, the rows of the patients, the therapists and
+the rooms involved are locked (``FOR UPDATE``, always in that order and by id, so two
+bookings never deadlock) before anything is read, so the checks and the insert that follows
+see one consistent calendar. SQLite gets the same from ``BEGIN IMMEDIATE``. Exclusion
+constraints stay as the last line. A reading unit of work (a slot search, a page) locks
+nothing: what it shows is re-checked by the booking that follows.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def therapist_state(
 class Calendar:
     """Reads the calendar around a time span into a ``Board`` (locking what a booking uses)."""
 
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, *, for_update: bool = True) -> None:
         self.db = db
+        self.for_update = for_update
         self.clinic = ClinicRepository(db)
         self.patients = PatientRepository(db)
         self.therapists = TherapistRepository(db)
@@ -99,9 +102,10 @@ class Calendar:
         ``patient_ids`` (default: the infusion's patient) are locked and their infusions read.
         """
         patients = sorted(set(patient_ids or []) | {infusion.patient_id})
-        self.patients.lock(patients)
-        therapists = self.therapists.locked(therapist_ids)
-        rooms = self.rooms.kinds_locked()
+        if self.for_update:
+            self.patients.lock(patients)
+        therapists = self.therapists.listed(therapist_ids, for_update=self.for_update)
+        rooms = self.rooms.kinds(for_update=self.for_update)
         ids = [t.id for t in therapists]
         time_off = self.therapists.time_off_between(span.start, span.end, ids)
         first, last = local_date(span.start, zone), local_date(span.end, zone)

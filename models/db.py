@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ STARTUP_LOCK_KEY = int.from_bytes(b"planner1", "big")
 # Namespaces of the keyed advisory locks (``hold_keyed_lock``). Their two-int keys live apart
 # from the start-up lock's bigint key: PostgreSQL's two kinds of key never overlap.
 LOGIN_ADDRESS_LOCK = 1
+# The execution option that marks a connection of a read-only unit of work (``reading_engine``).
+READ_ONLY = "planner_read_only"
+_reading_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -37,11 +41,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def reading_engine(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read: they take no write lock and wait for none.
+
+    SQLite: a deferred ``BEGIN`` instead of ``BEGIN IMMEDIATE``; WAL gives the transaction a
+    snapshot at its first read, so it neither waits for a writer nor sees half a booking.
+    PostgreSQL: ``BEGIN READ ONLY`` (READ COMMITTED, no row locks); a ``FOR UPDATE`` slipped
+    into a read-only use case fails there instead of queueing behind bookings.
+    One per engine, sharing its pool.
+    """
+    found = _reading_engines.get(engine)
+    if found is None:
+        options: dict[str, Any] = {READ_ONLY: True}
+        if engine.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        found = _reading_engines[engine] = engine.execution_options(**options)
+    return found
+
+
 def _serialise_sqlite_writes(engine: Engine) -> None:
-    """Every transaction takes SQLite's write lock up front, so checks and writes are atomic.
+    """Every writing transaction takes SQLite's write lock up front, so checks and writes are
+    atomic; reading ones (``reading_engine``) begin deferred and read a WAL snapshot.
 
     pysqlite's own BEGIN handling is turned off (isolation_level = None) and SQLAlchemy's
-    begin emits ``BEGIN IMMEDIATE``; a second writer waits up to the busy timeout.
+    begin emits ``BEGIN IMMEDIATE`` (or ``BEGIN``); a second writer waits up to the busy
+    timeout, a reader never waits.
     """
 
     @event.listens_for(engine, "connect")
@@ -55,8 +79,9 @@ def _serialise_sqlite_writes(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _use_wal(cursor: Any) -> None:

@@ -1,11 +1,12 @@
 """The unit of work: the one place a transaction begins, commits or rolls back.
 
-Inside ``with uow:`` the repositories (``uow.sessions``, ``uow.infusions``, …) and the
-calendar (``uow.calendar``) share one database session. Leaving the block without a commit
-rolls back. Database failures leave as the domain's refusals (``PlannerError``), so no edge
-needs to know the database library: an overlap the exclusion constraints caught is the
-booking rule it breaks, a value the database cannot store is a ``validation_error``, and a
-busy database is ``database_busy``.
+Inside ``with uow:`` (a transaction that may write) or ``with uow.reading():`` (one that only
+reads, takes no write lock and waits for no writer) the repositories (``uow.sessions``,
+``uow.infusions``, …) and the calendar (``uow.calendar``) share one database session.
+Leaving the block without a commit rolls back. Database failures leave as the domain's
+refusals (``PlannerError``), so no edge needs to know the database library: an overlap the
+exclusion constraints caught is the booking rule it breaks, a value the database cannot
+store is a ``validation_error``, and a busy database is ``database_busy``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.audit import AuditContext, Change, ChangeRecorder
 from models.calendar import Calendar
-from models.db import hold_startup_lock
+from models.db import hold_startup_lock, reading_engine
 from models.repositories.audit import AuditRepository
 from models.repositories.catalog import PatientRepository, RoomRepository, SessionTypeRepository
 from models.repositories.clinic import ClinicRepository
@@ -86,6 +87,17 @@ class UnitOfWork:
         self._db: Session | None = None
         self._recorder = ChangeRecorder()
         self._detach: Callable[[], None] | None = None
+        self._reading = False
+
+    def reading(self, read_only: bool = True) -> UnitOfWork:
+        """``with uow.reading():`` — the transaction only reads (``read_only=False``: an
+        ordinary one, for a use case that writes only sometimes, such as a preview).
+
+        It takes no write lock (SQLite) and no row locks (PostgreSQL), so slot searches,
+        day views and pages never wait for bookings; ``commit`` refuses.
+        """
+        self._reading = read_only
+        return self
 
     @property
     def db(self) -> Session:
@@ -95,7 +107,11 @@ class UnitOfWork:
         return self._db
 
     def __enter__(self) -> UnitOfWork:
-        db = self._db = self._factory()
+        if self._reading:
+            bind = self._factory.kw["bind"]
+            db = self._db = self._factory(bind=reading_engine(bind))
+        else:
+            db = self._db = self._factory()
         self._recorder = ChangeRecorder()
         if self._audit is not None:
             self._detach = self._recorder.attach(db)
@@ -109,7 +125,7 @@ class UnitOfWork:
         self.users = UserRepository(db)
         self.audit_log = AuditRepository(db)
         self.idempotency = IdempotencyRepository(db)
-        self.calendar = Calendar(db)
+        self.calendar = Calendar(db, for_update=not self._reading)
         return self
 
     def __exit__(
@@ -127,6 +143,7 @@ class UnitOfWork:
                 self._detach = None
             db.close()
             self._db = None
+            self._reading = False
         refusal = refusal_for(exc) if exc is not None else None
         if refusal is not None:
             raise refusal from exc
@@ -166,6 +183,8 @@ class UnitOfWork:
         hold_startup_lock(self.db.connection())
 
     def commit(self) -> None:
+        if self._reading:
+            raise RuntimeError("a reading unit of work cannot commit; use `with uow:`")
         db = self.db
         context = self._audit() if self._audit is not None else None
         if context is not None:

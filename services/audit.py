@@ -50,7 +50,7 @@ def _view(row: AuditEntry, zone: ZoneInfo) -> AuditView:
 
 def list_audit(uow: UnitOfWork, page: Page, query: AuditQuery) -> list[AuditView]:
     """Entries oldest first (or newest first); ``actor`` is a username or a user id."""
-    with uow:
+    with uow.reading():
         zone = uow.clinic.zone()
         since = instant_in(query.since, zone) if query.since is not None else None
         rows = uow.audit_log.page(

@@ -107,7 +107,7 @@ def slots_for(
     clock: Clock,
 ) -> list[Placement]:
     """Free, bookable slots in the session type's window, best first (clinic's clock)."""
-    with uow:
+    with uow.reading():
         zone = uow.clinic.zone()
         infusion = uow.infusions.get(infusion_id)
         kind = uow.session_types.kind(session_type)
@@ -125,7 +125,7 @@ def move_options(
 ) -> tuple[SessionView, list[Placement]]:
     """A booked session and the best free times it could move to in its window (itself
     taken off the board, so its own time counts as free)."""
-    with uow:
+    with uow.reading():
         zone = uow.clinic.zone()
         row = uow.sessions.get(session_id)
         if row.status != SessionStatus.booked:

@@ -88,7 +88,7 @@ def plan_care_plan(
     uow: UnitOfWork, infusion_id: int, wanted: PlanCarePlan, clock: Clock
 ) -> PlanView:
     """Choose slots for the session types jointly; with ``commit`` book all in one go."""
-    with uow:
+    with uow.reading(not wanted.commit):
         infusion = uow.infusions.get(infusion_id)
         keys = (
             list(wanted.session_types)

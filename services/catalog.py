@@ -26,7 +26,7 @@ def create_room(uow: UnitOfWork, new: NewRoom) -> RoomView:
 
 
 def list_rooms(uow: UnitOfWork, page: Page) -> list[RoomView]:
-    with uow:
+    with uow.reading():
         return [room_view(row) for row in uow.rooms.page(page)]
 
 
@@ -55,7 +55,7 @@ def create_session_type(uow: UnitOfWork, new: NewSessionType) -> SessionTypeView
 
 
 def list_session_types(uow: UnitOfWork, page: Page) -> list[SessionTypeView]:
-    with uow:
+    with uow.reading():
         return [session_type_view(row) for row in uow.session_types.page(page)]
 
 
@@ -70,7 +70,7 @@ def create_patient(uow: UnitOfWork, new: NewPatient) -> PatientView:
 
 def find_or_create_patient(uow: UnitOfWork, new: NewPatient) -> PatientView:
     """The patient with this MRN when the clinic knows it, else a new patient."""
-    with uow:
+    with uow.reading():
         known = uow.patients.by_mrn(new.mrn) if new.mrn else None
         if known is not None:
             return patient_view(known)
@@ -79,7 +79,7 @@ def find_or_create_patient(uow: UnitOfWork, new: NewPatient) -> PatientView:
 
 def get_patient(uow: UnitOfWork, patient_id: int, actor: Actor) -> PatientView:
     """Staff see every patient; a therapist only those it has a session with (else 404)."""
-    with uow:
+    with uow.reading():
         row = uow.patients.get(patient_id)
         if actor.is_therapist_only and not uow.patients.has_session_with(
             patient_id, actor.therapist_id
@@ -90,5 +90,5 @@ def get_patient(uow: UnitOfWork, patient_id: int, actor: Actor) -> PatientView:
 
 def patient_choices(uow: UnitOfWork) -> list[PatientView]:
     """Patients for the "record an infusion" form: the most recently added first."""
-    with uow:
+    with uow.reading():
         return [patient_view(row) for row in uow.patients.newest()]

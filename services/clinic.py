@@ -24,7 +24,7 @@ def ensure_clinic(uow: UnitOfWork, name: str, timezone: str) -> None:
 
 
 def get_clinic(uow: UnitOfWork) -> ClinicView:
-    with uow:
+    with uow.reading():
         row = uow.clinic.row()
         return ClinicView(name=row.name, timezone=row.timezone)
 
@@ -39,7 +39,7 @@ def put_clinic(uow: UnitOfWork, settings: ClinicSettings) -> ClinicView:
 
 
 def get_protocol(uow: UnitOfWork) -> Protocol:
-    with uow:
+    with uow.reading():
         return uow.clinic.current_protocol()
 
 
@@ -64,7 +64,7 @@ def put_protocol(uow: UnitOfWork, wanted: NewProtocol, clock: Clock) -> Protocol
 
 def preview_windows(uow: UnitOfWork, start: datetime, duration_minutes: int) -> WindowsPreview:
     """The windows an infusion at ``start`` would have under the current protocol."""
-    with uow:
+    with uow.reading():
         zone = uow.clinic.zone()
         protocol = uow.clinic.current_protocol()
     instant = require_whole_minutes(instant_in(start, zone))

@@ -55,7 +55,7 @@ class DayBoardView:
 
 
 def day_board(uow: UnitOfWork, day: date) -> DayBoardView:
-    with uow:
+    with uow.reading():
         clinic = uow.clinic.row()
         zone = uow.clinic.zone()
         first, last = day_bounds(day, zone)

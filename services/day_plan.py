@@ -53,7 +53,7 @@ class _Outcome:
 
 def plan_day(uow: UnitOfWork, wanted: PlanDay, clock: Clock) -> DayPlanView:
     """Place the day's care-plan items not done yet (a preview, or booked with ``commit``)."""
-    with uow:
+    with uow.reading(not wanted.commit):
         infusions, wanted_keys = _to_plan(uow, wanted.day)
         if not infusions:
             empty = {"placed": 0, "requested": 0, "deviation_minutes": 0.0}

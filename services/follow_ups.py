@@ -59,7 +59,7 @@ def _place(
 
 def _series(uow: UnitOfWork, infusion_id: int, wanted: BookFollowUps) -> list[datetime]:
     """The occurrences' wall times (read the window in a short transaction, expand outside)."""
-    with uow:
+    with uow.reading():
         zone = uow.clinic.zone()
         infusion = uow.infusions.get(infusion_id)
         kind = uow.session_types.kind(wanted.session_type)

@@ -95,13 +95,13 @@ def create_infusion(uow: UnitOfWork, new: RecordInfusion, clock: Clock) -> Infus
 
 
 def get_infusion(uow: UnitOfWork, infusion_id: int) -> InfusionView:
-    with uow:
+    with uow.reading():
         row = uow.infusions.get(infusion_id)
         return infusion_views(uow, [row], uow.clinic.zone())[0]
 
 
 def list_infusions(uow: UnitOfWork, day: date | None, page: Page) -> list[InfusionView]:
-    with uow:
+    with uow.reading():
         zone = uow.clinic.zone()
         return infusion_views(uow, uow.infusions.on_day(day, zone, page), zone)
 

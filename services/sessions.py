@@ -31,7 +31,7 @@ def visible_session(uow: UnitOfWork, session_id: int, actor: Actor) -> TherapySe
 
 
 def get_session(uow: UnitOfWork, session_id: int, actor: Actor) -> SessionView:
-    with uow:
+    with uow.reading():
         row = visible_session(uow, session_id, actor)
         return session_views(uow, [row], uow.clinic.zone())[0]
 
@@ -50,7 +50,7 @@ def list_sessions(
         if therapist_id is not None and therapist_id != actor.therapist_id:
             raise NotFound("therapist", therapist_id)
         therapist_id = actor.therapist_id if actor.therapist_id is not None else -1
-    with uow:
+    with uow.reading():
         zone = uow.clinic.zone()
         rows = uow.sessions.listed(
             zone, page, day=day, therapist_id=therapist_id, patient_id=patient_id

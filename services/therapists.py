@@ -52,12 +52,12 @@ def create_therapist(uow: UnitOfWork, new: NewTherapist) -> TherapistView:
 
 
 def list_therapists(uow: UnitOfWork, page: Page) -> list[TherapistView]:
-    with uow:
+    with uow.reading():
         return [therapist_view(row) for row in uow.therapists.page(page)]
 
 
 def get_therapist(uow: UnitOfWork, therapist_id: int) -> TherapistView:
-    with uow:
+    with uow.reading():
         return therapist_view(uow.therapists.get(therapist_id))
 
 
@@ -97,7 +97,7 @@ def add_time_off(uow: UnitOfWork, therapist_id: int, new: NewTimeOff) -> TimeOff
 def upcoming_time_off(uow: UnitOfWork, clock: Clock) -> list[TimeOffView]:
     """Time off that has not ended yet (or ended in the last day), soonest first."""
     since = clock() - timedelta(days=1)
-    with uow:
+    with uow.reading():
         zone = uow.clinic.zone()
         return [time_off_view(row, zone) for row in uow.therapists.upcoming_time_off(since)]
 
@@ -106,7 +106,7 @@ def therapist_day(uow: UnitOfWork, therapist_id: int, day: date, actor: Actor) -
     """Working time (shifts minus time off), every session, and the free time left."""
     if not actor.may_see_therapist(therapist_id):
         raise NotFound("therapist", therapist_id)
-    with uow:
+    with uow.reading():
         zone = uow.clinic.zone()
         therapist = uow.therapists.get(therapist_id)
         first, last = day_bounds(day, zone)

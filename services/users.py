@@ -141,7 +141,7 @@ def create_user(uow: UnitOfWork, new: NewUser, clock: Clock, ttl: timedelta) -> 
 
 def actor_for_token(uow: UnitOfWork, token: str, now: datetime) -> Actor | None:
     """The user a token belongs to, if it is known, unexpired and the user is enabled."""
-    with uow:
+    with uow.reading():
         found = uow.users.holder_of(token)
         if found is None:
             return None
@@ -217,7 +217,7 @@ def revoke_tokens(uow: UnitOfWork, user_id: int) -> int:
 
 
 def list_users(uow: UnitOfWork, page: Page) -> list[UserView]:
-    with uow:
+    with uow.reading():
         return [_view(row) for row in uow.users.page(page)]
 
 

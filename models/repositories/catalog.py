@@ -40,9 +40,12 @@ class RoomRepository:
         query = select(Room).order_by(Room.id).limit(page.limit + 1).offset(page.offset)
         return list(self.db.scalars(query))
 
-    def kinds_locked(self) -> dict[int, str]:
-        """Every room's kind, rows locked in id order on PostgreSQL (after the therapists)."""
-        query = select(Room.id, Room.kind).order_by(Room.id).with_for_update()
+    def kinds(self, *, for_update: bool) -> dict[int, str]:
+        """Every room's kind; ``for_update``: rows locked in id order on PostgreSQL (after
+        the therapists)."""
+        query = select(Room.id, Room.kind).order_by(Room.id)
+        if for_update:
+            query = query.with_for_update()
         return {ident: value for ident, value in self.db.execute(query)}
 
     def names(self) -> dict[int, str]:

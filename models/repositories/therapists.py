@@ -61,13 +61,16 @@ class TherapistRepository:
         query = select(Therapist).order_by(Therapist.id)
         return list(self.db.scalars(query.limit(page.limit + 1).offset(page.offset)))
 
-    def locked(self, ids: Iterable[int] | None) -> list[Therapist]:
-        """The therapists (all, or ``ids``), rows locked in id order on PostgreSQL.
+    def listed(self, ids: Iterable[int] | None, *, for_update: bool) -> list[Therapist]:
+        """The therapists (all, or ``ids``) in id order; ``for_update``: their rows locked
+        on PostgreSQL.
 
         Bookings lock the patient, then the therapists, then the rooms, always by id, so
         two bookings never deadlock (docs/architecture.md, "Exactly one wins").
         """
-        query = select(Therapist).order_by(Therapist.id).with_for_update()
+        query = select(Therapist).order_by(Therapist.id)
+        if for_update:
+            query = query.with_for_update()
         if ids is not None:
             query = query.where(Therapist.id.in_(list(ids)))
         return list(self.db.scalars(query))
