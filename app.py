@@ -166,3 +166,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.add_middleware(AnswerUnexpected, handlers=app.exception_handlers)
     app.add_middleware(RequestContext, trusted_proxies=settings.trusted_proxies)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app built from the environment's settings: what each worker process of
+    ``planner serve --workers N`` serves (uvicorn imports it by name)."""
+    return create_app(Settings())

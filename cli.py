@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from services.settings import Settings
@@ -16,6 +16,15 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="apply migrations, then serve the API and pages")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes (PostgreSQL only; SQLite is served by one process)",
+    )
+    serve.add_argument(
+        "--access-log", action="store_true", help="log every request (the audit log keeps writes)"
+    )
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("demo", help="load an idempotent demo clinic for today")
     optimize = commands.add_parser("optimize", help="plan a benchmark day (prints JSON)")
@@ -25,12 +34,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("give a number from 1 to 64")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "optimize":
         return _optimize(args)
     settings = _settings()
     if settings is None:
+        return 2
+    if args.command == "serve" and args.workers > 1 and settings.database_url.startswith("sqlite"):
+        print(ONE_PROCESS_ON_SQLITE.format(workers=args.workers), file=sys.stderr)
         return 2
     _migrate(settings)
     if args.command == "migrate":
@@ -41,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(load_demo(settings))
         return 0
-    return _serve(settings, args.host, args.port)
+    return _serve(settings, args)
 
 
 def _optimize(args: argparse.Namespace) -> int:
@@ -79,7 +98,23 @@ def _migrate(settings: Settings) -> None:
     engine.dispose()
 
 
-def _serve(settings: Settings, host: str, port: int) -> int:
+ONE_PROCESS_ON_SQLITE = (
+    "planner: refusing to start: --workers {workers} needs PostgreSQL. SQLite is the embedded "
+    "database for one process: all its writers queue for one file lock, so more processes add "
+    "no booking throughput, and one process already answers reads without waiting for writes. "
+    "Set PLANNER_DATABASE_URL=postgresql+psycopg://... to serve with several processes."
+)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve with uvicorn: one process, or ``--workers`` processes that each build the app
+    from the same environment (``app.app_from_environment``).
+
+    The first admin is created here, once, before any worker starts; everything else that
+    must hold across processes lives in the database (docs/architecture.md, "Several
+    processes"). uvicorn's own X-Forwarded-For handling is off: the app trusts only
+    ``PLANNER_TRUSTED_PROXIES`` (api/forwarded.py).
+    """
     import uvicorn
 
     from app import create_app
@@ -92,8 +127,20 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     engine.dispose()
     if password:
         print(f"First start: log in as  admin / {password}  (shown once; change it in Settings)")
-    print(f"Infusion-window planner on http://{host}:{port}  (API docs: /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port)
+    host, port = args.host, args.port
+    processes = f", {args.workers} processes" if args.workers > 1 else ""
+    print(f"Infusion-window planner on http://{host}:{port}  (API docs: /docs{processes})")
+    sys.stdout.flush()
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": args.access_log,
+        "proxy_headers": False,
+    }
+    if args.workers > 1:
+        uvicorn.run("app:app_from_environment", factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
     return 0
 
 

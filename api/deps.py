@@ -1,4 +1,9 @@
-"""Typed dependencies: the unit of work, the clock, the caller, paging and the settings."""
+"""Typed dependencies: the unit of work, the clock, the caller, paging and the settings.
+
+Those that only look at the request are ``async``: FastAPI runs them on the event loop. A
+plain ``def`` dependency costs a hop to the thread pool and back on every request; only
+``current_actor``, which reads the database, is one.
+"""
 
 from __future__ import annotations
 
@@ -29,18 +34,22 @@ def client_address(request: Request) -> str:
     return address
 
 
-def get_uow(request: Request) -> UnitOfWork:
+def uow_for(request: Request) -> UnitOfWork:
     """A unit of work whose changes are audited as this request's (see ``app.py``)."""
     uow: UnitOfWork = request.app.state.unit_of_work(request)
     return uow
 
 
-def get_clock(request: Request) -> Clock:
+async def get_uow(request: Request) -> UnitOfWork:
+    return uow_for(request)
+
+
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -75,7 +84,7 @@ class RoleCheck:
     def __init__(self, role: Role) -> None:
         self.role = role
 
-    def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if not actor.at_least(self.role):
             raise PlannerError(Code.forbidden, f"this needs the {self.role.name} role")
         return actor
@@ -98,7 +107,7 @@ def _query_names(route: object) -> frozenset[str]:
     return frozenset(names)
 
 
-def known_query(request: Request) -> None:
+async def known_query(request: Request) -> None:
     """Refuse query parameters the route does not read, as request bodies refuse unknown
     fields: ``?therapist=3`` for ``?therapist_id=3`` would otherwise answer every session."""
     route = request.scope.get("route")
@@ -119,7 +128,7 @@ KnownQuery = Depends(known_query)
 """For every API router: ``APIRouter(..., dependencies=[KnownQuery])``."""
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.deps import get_uow
+from api.deps import uow_for
 from api.schemas.problems import Problem, ProblemConflict, ProblemFieldError
 from planner.errors import Code, PlannerError
 from services.audit import record_denial
@@ -93,7 +93,7 @@ def _record_denial(request: Request, code: Code) -> None:
     if entity is None or (entity == "therapist" and "day" not in parts):
         return
     ident = next((int(p) for p in parts[2:] if p.isdigit() and len(p) < 12), None)
-    record_denial(get_uow(request), entity, ident, code.value)
+    record_denial(uow_for(request), entity, ident, code.value)
 
 
 MAX_ERRORS = 20  # errors listed in one answer; the rest are counted

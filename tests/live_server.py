@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -58,11 +58,17 @@ def serve(app: FastAPI) -> Iterator[str]:
 
 
 def start_planner_serve(
-    port: int, workdir: Path, env: dict[str, str], out: IO[bytes], err: IO[bytes] | int
+    port: int,
+    workdir: Path,
+    env: dict[str, str],
+    out: IO[bytes],
+    err: IO[bytes] | int,
+    extra: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
-    """``planner serve --port PORT`` with ``env``, run in ``workdir`` (so no ``.env`` of the
-    developer's is read), writing to ``out`` and ``err`` (``subprocess.STDOUT``: to ``out``)."""
-    command = [str(PLANNER), "serve", "--port", str(port)]
+    """``planner serve --port PORT [extra]`` with ``env``, run in ``workdir`` (so no ``.env``
+    of the developer's is read), writing to ``out`` and ``err`` (``subprocess.STDOUT``: to
+    ``out``)."""
+    command = [str(PLANNER), "serve", "--port", str(port), *extra]
     return subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=err)
 
 
@@ -83,16 +89,19 @@ def answers_health(process: subprocess.Popen[bytes], base_url: str, deadline: fl
 
 
 @contextmanager
-def planner_servers(count: int, environment: dict[str, str], workdir: Path) -> Iterator[list[str]]:
-    """``count`` real ``planner serve`` processes with ``environment``; yields their base URLs
-    once each answers ``/api/health``; stops them after (their output is in ``workdir``)."""
+def planner_servers(
+    count: int, environment: dict[str, str], workdir: Path, extra: Sequence[str] = ()
+) -> Iterator[list[str]]:
+    """``count`` real ``planner serve [extra]`` processes with ``environment``; yields their
+    base URLs once each answers ``/api/health``; stops them after (their output is in
+    ``workdir``)."""
     ports = free_ports(count)
     env = {**os.environ, **environment, "PYTHONUNBUFFERED": "1"}
     processes = []
     try:
         for port in ports:
             with (workdir / f"serve-{port}.log").open("wb") as out:
-                processes.append(start_planner_serve(port, workdir, env, out, out))
+                processes.append(start_planner_serve(port, workdir, env, out, out, extra))
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         deadline = time.monotonic() + 90
         for url, process in zip(urls, processes, strict=True):

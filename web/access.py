@@ -108,14 +108,14 @@ def page_actor(request: Request) -> Actor:
     return actor
 
 
-def staff_actor(actor: Annotated[Actor, Depends(page_actor)]) -> Actor:
+async def staff_actor(actor: Annotated[Actor, Depends(page_actor)]) -> Actor:
     """Schedulers and admins; a therapist is sent to its own day."""
     if not actor.at_least(Role.scheduler):
         raise PageRedirect("/my-day")
     return actor
 
 
-def admin_actor(actor: Annotated[Actor, Depends(staff_actor)]) -> Actor:
+async def admin_actor(actor: Annotated[Actor, Depends(staff_actor)]) -> Actor:
     if not actor.at_least(Role.admin):
         raise PageRefused(
             "Administrators only",

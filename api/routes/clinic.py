@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api", dependencies=[KnownQuery])
 
 
 @router.get("/health", tags=["health"])
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
+    """Liveness: answered on the event loop, without the thread pool or the database."""
     return {"status": "ok"}
 
 
