@@ -22,9 +22,9 @@ from models.repositories.catalog import (
 )
 from models.repositories.clinic import ClinicRepository
 from models.repositories.infusions import InfusionRepository
-from models.repositories.sessions import SessionRepository
+from models.repositories.sessions import SessionRepository, SessionSpan
 from models.repositories.therapists import TherapistRepository, working_hours_of
-from models.tables import Infusion, Therapist, TherapySession, TimeOff
+from models.tables import Infusion, Therapist, TimeOff
 from planner.board import Board, InfusionFacts, Occupation, TherapistState
 from planner.intervals import Interval
 from planner.localtime import day_bounds, local_date
@@ -129,14 +129,14 @@ class Calendar:
         )
 
     def _patient_names(
-        self, sessions: list[TherapySession], infusions: list[Infusion], patient_id: int
+        self, sessions: list[SessionSpan], infusions: list[Infusion], patient_id: int
     ) -> dict[int, str]:
         ids = {s.patient_id for s in sessions} | {i.patient_id for i in infusions} | {patient_id}
-        return {pid: row.name for pid, row in self.patients.by_ids(ids).items()}
+        return self.patients.names_of(ids)
 
 
 def _session_occupation(
-    row: TherapySession, names: dict[int, str], kinds: dict[str, str]
+    row: SessionSpan, names: dict[int, str], kinds: dict[str, str]
 ) -> Occupation:
     patient = names.get(row.patient_id, f"patient {row.patient_id}")
     title = kinds.get(row.session_type, words(row.session_type))

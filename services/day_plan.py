@@ -246,7 +246,7 @@ def _described(
     """Unplaced items with the reason in words (the optimizer answers codes only)."""
     zone = uow.clinic.zone()
     by_id = {i.id: i for i in infusions}
-    names = {pid: p.name for pid, p in uow.patients.by_ids(i.patient_id for i in infusions).items()}
+    names = uow.patients.names_of(i.patient_id for i in infusions)
     described = []
     for item in items:
         if item.detail:

@@ -23,7 +23,7 @@ def infusion_views(uow: UnitOfWork, rows: Sequence[Infusion], zone: ZoneInfo) ->
     sessions = uow.sessions.of_infusions(row.id for row in rows)
     flat = [s for row in rows for s in sessions.get(row.id, [])]
     views = {view.id: view for view in session_views(uow, flat, zone)}
-    names = {pid: p.name for pid, p in uow.patients.by_ids(r.patient_id for r in rows).items()}
+    names = uow.patients.names_of(r.patient_id for r in rows)
     return [
         infusion_view(
             row,

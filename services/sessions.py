@@ -18,7 +18,7 @@ def session_views(
     uow: UnitOfWork, rows: Sequence[TherapySession], zone: ZoneInfo
 ) -> list[SessionView]:
     """Views of ``rows``, with the patients' names read in one query."""
-    names = {pid: p.name for pid, p in uow.patients.by_ids(r.patient_id for r in rows).items()}
+    names = uow.patients.names_of(r.patient_id for r in rows)
     return [session_view(row, zone, names.get(row.patient_id)) for row in rows]
 
 

@@ -1,0 +1,168 @@
+"""How fast is a slot search on a full day? (issue 14: p50 ≤ 5 ms, p99 ≤ 10 ms in process.)
+
+Builds a clinic of 40 therapists and 12 gyms, fills the measured day: every therapist booked
+from 07:00 to 18:00 (45-minute sessions, the 10-minute buffer between), except a gap at
+11:00–12:00 for every fourth therapist, so the search has to look at every therapist and
+still finds a few slots. Then times the slot search for one infusion's peak window, 300
+times: the use case alone (``services.booking.slots_for``, what both edges call) and through
+the whole app in process (TestClient). Prints median, p99 and the worst, in milliseconds.
+
+    python bench/slot_search.py [--database-url postgresql+psycopg://...] [--repeat 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, text
+
+from app import create_app
+from models.db import make_engine, sqlite_url_for
+from models.migrate import upgrade
+from models.tables import Patient, TherapySession
+from models.uow import UnitOfWork
+from services import booking
+from services.settings import Settings
+
+TOKEN = "bench-admin-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+DAY = "2026-03-10"
+THERAPISTS, GYMS = 40, 12
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def build_clinic(client: TestClient) -> int:
+    """The therapists, gyms, two session types and the infusion searched for; its id."""
+    hours = [{"rrule": "FREQ=DAILY", "start": "07:00", "end": "19:00"}]
+    for n in range(THERAPISTS):
+        therapist = {
+            "name": f"Therapist {n}",
+            "disciplines": ["physical"],
+            "working_hours": hours,
+            "buffer_minutes": 10,
+            "max_sessions_per_day": 14,
+        }
+        ok(client.post("/api/therapists", headers=AUTH, json=therapist), 201)
+    for n in range(GYMS):
+        ok(client.post("/api/rooms", headers=AUTH, json={"name": f"Gym {n}", "kind": "gym"}), 201)
+    for key, room in (("rehab", "gym"), ("talk", None)):
+        kind = {
+            "key": key,
+            "name": key.title(),
+            "duration_minutes": 45,
+            "discipline": "physical",
+            "window": "peak",
+            "room_kind": room,
+        }
+        ok(client.post("/api/session-types", headers=AUTH, json=kind), 201)
+    patient = ok(client.post("/api/patients", headers=AUTH, json={"name": "Searched"}), 201)
+    infusion = {"patient_id": patient["id"], "start": f"{DAY}T07:00"}
+    return int(ok(client.post("/api/infusions", headers=AUTH, json=infusion), 201)["id"])
+
+
+def fill_the_day(database_url: str, infusion_id: int) -> int:
+    """Every therapist booked all day (a gap at 10:40–12:30 for every fourth); how many."""
+    engine = make_engine(database_url)
+    day_start = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)  # 07:00 in New York (EDT)
+    rows = []
+    with engine.begin() as conn:
+        patients = conn.execute(
+            insert(Patient).returning(Patient.id),
+            [{"name": f"Booked {n}", "mrn": None} for n in range(THERAPISTS * 12)],
+        )
+        patient_ids = list(patients.scalars())
+        for therapist in range(THERAPISTS):
+            for slot in range(12):
+                start = day_start + timedelta(minutes=55 * slot)
+                if therapist % 4 == 0 and slot in (4, 5):
+                    continue  # the gap
+                rows.append(
+                    {
+                        "infusion_id": infusion_id,
+                        "patient_id": patient_ids[therapist * 12 + slot],
+                        "session_type": "talk",
+                        "therapist_id": therapist + 1,
+                        "room_id": None,
+                        "start": start,
+                        "end": start + timedelta(minutes=45),
+                        "status": "booked",
+                        "window": "peak",
+                        "outside_window": True,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                )
+        conn.execute(insert(TherapySession), rows)
+    engine.dispose()
+    return len(rows)
+
+
+def timed(call: Callable[[], Any], repeat: int) -> tuple[float, float, float]:
+    """Median, 99th percentile and the worst, in milliseconds."""
+    for _ in range(10):
+        call()  # warm up: first-call imports and caches are not what is measured
+    samples = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - began) * 1000)
+    samples.sort()
+    return samples[len(samples) // 2], samples[int(0.99 * (len(samples) - 1))], samples[-1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    args = parser.parse_args()
+    folder = tempfile.TemporaryDirectory()
+    url = args.database_url or sqlite_url_for(Path(folder.name) / "slots.db")
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+    settings = Settings(database_url=url, bootstrap_admin_token=TOKEN, _env_file=None)  # type: ignore[call-arg]
+    app = create_app(settings, clock=lambda: NOW)
+    with TestClient(app) as client:
+        infusion = build_clinic(client)
+        booked = fill_the_day(url, infusion)
+        path = f"/api/infusions/{infusion}/slots?session_type=rehab&limit=10"
+        found = ok(client.get(path, headers=AUTH))
+        factory = app.state.sessions
+
+        def use_case() -> Any:
+            return booking.slots_for(UnitOfWork(factory), infusion, "rehab", 10, None, lambda: NOW)
+
+        alone = timed(use_case, args.repeat)
+        whole = timed(lambda: ok(client.get(path, headers=AUTH)), args.repeat)
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(
+        f"{backend}: {THERAPISTS} therapists, {GYMS} gyms, {booked} sessions on the day; "
+        f"{len(found)} slots found; {args.repeat} searches each, in process\n"
+    )
+    print("| slot search | median ms | p99 ms | worst ms |")
+    print("|---|---|---|---|")
+    for name, (median, p99, worst) in (("use case", alone), ("app (TestClient)", whole)):
+        print(f"| {name} | {median:.1f} | {p99:.1f} | {worst:.1f} |")
+    folder.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
