@@ -142,13 +142,12 @@ def create_user(uow: UnitOfWork, new: NewUser, clock: Clock, ttl: timedelta) -> 
 def actor_for_token(uow: UnitOfWork, token: str, now: datetime) -> Actor | None:
     """The user a token belongs to, if it is known, unexpired and the user is enabled."""
     with uow.reading():
-        found = uow.users.holder_of(token)
-        if found is None:
+        holder = uow.users.holder_of(token)
+        if holder is None or holder.disabled:
             return None
-        user, stored = found
-        if user.disabled or (stored.expires_at is not None and stored.expires_at <= now):
+        if holder.expires_at is not None and holder.expires_at <= now:
             return None
-        return Actor(user.id, user.username, Role.named(user.role), user.therapist_id)
+        return Actor(holder.user_id, holder.username, Role.named(holder.role), holder.therapist_id)
 
 
 def login(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,17 @@ from planner.errors import NotFound
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenHolder(NamedTuple):
+    """A token's user, as authentication reads it."""
+
+    user_id: int
+    username: str
+    role: str
+    therapist_id: int | None
+    disabled: bool
+    expires_at: datetime | None
 
 
 class UserRepository:
@@ -48,14 +60,22 @@ class UserRepository:
         self.db.add(row)
         return row
 
-    def holder_of(self, token: str) -> tuple[User, ApiToken] | None:
+    def holder_of(self, token: str) -> TokenHolder | None:
+        """Who holds ``token`` (every request asks: the columns it needs, in one query)."""
         query = (
-            select(User, ApiToken)
+            select(
+                User.id,
+                User.username,
+                User.role,
+                User.therapist_id,
+                User.disabled,
+                ApiToken.expires_at,
+            )
             .join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == hash_token(token))
         )
         row = self.db.execute(query).first()
-        return None if row is None else (row[0], row[1])
+        return None if row is None else TokenHolder(*row)
 
     def token_known(self, token: str) -> bool:
         query = select(ApiToken.id).where(ApiToken.token_hash == hash_token(token))
