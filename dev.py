@@ -5,7 +5,8 @@
     python3 dev.py test     # create .venv, install with the test tools, run the test suite
 
 Extra arguments go to ``planner serve`` or ``pytest``. Other commands: ``python3 dev.py demo``,
-``python3 dev.py check`` (ruff and mypy), ``python3 dev.py bench``.
+``python3 dev.py check`` (ruff and mypy), ``python3 dev.py bench`` (the day-planning
+benchmark), ``python3 dev.py bench load`` (the served app under load, bench/load.py).
 The virtual environment is (re)installed only when pyproject.toml changed.
 """
 
@@ -71,6 +72,8 @@ def main(argv: list[str]) -> int:
         return run(str(PYTHON), "-m", "pytest", *rest)
     if command == "check":
         return run(str(PYTHON), "-m", "ruff", "check", ".") or run(str(PYTHON), "-m", "mypy")
+    if rest[:1] == ["load"]:
+        return run(str(PYTHON), "bench/load.py", *rest[1:])
     return run(str(PYTHON), "bench/run.py", *rest)
 
 

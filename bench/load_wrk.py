@@ -1,0 +1,105 @@
+"""Running wrk for bench/load.py: one thread, a fixed number of connections and seconds, the
+requests of a file sent in turn by bench/lua/rotate.lua; its JSON line read back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(__file__).resolve().parent / "lua" / "rotate.lua"
+
+
+@dataclass(frozen=True)
+class Load:
+    connections: int
+    seconds: int
+    token: str
+    warmup: int = 1  # seconds of the same requests first, not measured (not for storms)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What wrk measured for one operation."""
+
+    operation: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    status_5xx: int
+    non_2xx: int
+    socket_errors: int
+    timeouts: int
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "per_second": round(self.per_second, 1)}
+
+
+def wrk_version() -> str:
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench/load.py needs wrk (apt-get install wrk)")
+    answer = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    return (answer.stdout + answer.stderr).splitlines()[0].strip()
+
+
+def start(base_url: str, requests: Path, load: Load) -> subprocess.Popen[str]:
+    """wrk on its way (it ends by itself after ``load.seconds``)."""
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{load.connections}",
+        f"-d{load.seconds}s",
+        "--timeout",
+        "60s",  # a slower answer is counted as a timeout, left out of the latencies
+        "-s",
+        str(SCRIPT),
+        "-H",
+        f"Authorization: Bearer {load.token}",
+        base_url,
+        "--",
+        str(requests),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def result(operation: str, process: subprocess.Popen[str]) -> Measured:
+    out, err = process.communicate(timeout=600)
+    line = next((x for x in reversed(out.splitlines()) if x.startswith("{")), None)
+    if process.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk for {operation} failed ({process.returncode}): {out}{err}")
+    raw = json.loads(line)
+    return Measured(
+        operation=operation,
+        requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        max_ms=raw["max_us"] / 1000,
+        status_5xx=raw["status_5xx"],
+        non_2xx=raw["non_2xx"],
+        socket_errors=raw["socket_errors"],
+        timeouts=raw["timeouts"],
+    )
+
+
+def measure(operation: str, base_url: str, requests: Path, load: Load) -> Measured:
+    if load.warmup:
+        warming = Load(load.connections, load.warmup, load.token, warmup=0)
+        result(operation, start(base_url, requests, warming))
+    return result(operation, start(base_url, requests, load))
+
+
+def measure_together(runs: list[tuple[str, str, Path]], load: Load) -> list[Measured]:
+    """Several wrk at once (each ``(operation, base_url, requests)``), e.g. reads during a
+    booking storm."""
+    processes = [(name, start(url, requests, load)) for name, url, requests in runs]
+    return [result(name, process) for name, process in processes]
