@@ -111,9 +111,9 @@ class Calendar:
         first, last = local_date(span.start, zone), local_date(span.end, zone)
         sessions = self.sessions.not_cancelled_between(span.start, span.end)
         infusions = self.infusions.of_patients_between(patients, span.start, span.end)
-        names = self._patient_names(sessions, infusions, infusion.patient_id)
-        kinds = {key: kind.title for key, kind in self.session_types.kinds().items()}
-        occupations = [_session_occupation(s, names, kinds) for s in sessions]
+        names = self.patients.names_of({i.patient_id for i in infusions} | {infusion.patient_id})
+        kinds = {key: in_sentence(kind.title) for key, kind in self.session_types.kinds().items()}
+        occupations = _session_occupations(sessions, kinds)
         occupations += [_infusion_occupation(i, names) for i in infusions]
         return Board(
             zone=zone,
@@ -128,31 +128,33 @@ class Calendar:
             room_names=self.rooms.names(),
         )
 
-    def _patient_names(
-        self, sessions: list[SessionSpan], infusions: list[Infusion], patient_id: int
-    ) -> dict[int, str]:
-        ids = {s.patient_id for s in sessions} | {i.patient_id for i in infusions} | {patient_id}
-        return self.patients.names_of(ids)
 
-
-def _session_occupation(
-    row: SessionSpan, names: dict[int, str], kinds: dict[str, str]
-) -> Occupation:
-    patient = names.get(row.patient_id, f"patient {row.patient_id}")
-    title = kinds.get(row.session_type, words(row.session_type))
-    return Occupation(
-        kind="session",
-        id=row.id,
-        start=row.start,
-        end=row.end,
-        therapist_id=row.therapist_id,
-        patient_id=row.patient_id,
-        room_id=row.room_id,
-        active=row.status in ACTIVE,
-        what=f"{possessive(patient)} {in_sentence(title)}",
-        infusion_id=row.infusion_id,
-        session_type=row.session_type,
-    )
+def _session_occupations(rows: list[SessionSpan], kinds: dict[str, str]) -> list[Occupation]:
+    """The sessions as the rules see them. A full day is hundreds of rows: the wording of
+    each patient and each session type is made once."""
+    whose: dict[int, str] = {}
+    occupations = []
+    for row in rows:
+        patient = whose.get(row.patient_id)
+        if patient is None:
+            patient = whose[row.patient_id] = possessive(row.patient_name)
+        title = kinds.get(row.session_type) or in_sentence(words(row.session_type))
+        occupations.append(
+            Occupation(
+                kind="session",
+                id=row.id,
+                start=row.start,
+                end=row.end,
+                therapist_id=row.therapist_id,
+                patient_id=row.patient_id,
+                room_id=row.room_id,
+                active=row.status in ACTIVE,
+                what=f"{patient} {title}",
+                infusion_id=row.infusion_id,
+                session_type=row.session_type,
+            )
+        )
+    return occupations
 
 
 def _infusion_occupation(row: Infusion, names: dict[int, str]) -> Occupation:

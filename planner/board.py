@@ -8,7 +8,8 @@ words staff read: people, session types and windows by name, times on the clinic
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -48,11 +49,42 @@ class Board:
     room_names: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._loads: Counter[tuple[int, date]] = Counter(
-            (o.therapist_id, local_date(o.start, self.zone))
-            for o in self.occupations
-            if o.kind == "session" and o.therapist_id is not None
-        )
+        self._loads: Counter[tuple[int, date]] = Counter()
+        # the occupations by therapist (sessions), by patient and by room, in board order:
+        # a full day is hundreds of occupations and every check asks for one resource's
+        self._of_therapist: defaultdict[int, list[Occupation]] = defaultdict(list)
+        self._of_patient: defaultdict[int, list[Occupation]] = defaultdict(list)
+        self._in_room: defaultdict[int, list[Occupation]] = defaultdict(list)
+        for occupation in self.occupations:
+            self._index(occupation, 1)
+
+    def _index(self, o: Occupation, change: int) -> None:
+        """Count ``o`` in (``change`` 1) or out of (-1) the loads and the indexes."""
+        places = []
+        if o.patient_id is not None:
+            places.append(self._of_patient[o.patient_id])
+        if o.room_id is not None:
+            places.append(self._in_room[o.room_id])
+        if o.kind == "session" and o.therapist_id is not None:
+            places.append(self._of_therapist[o.therapist_id])
+            self._loads[(o.therapist_id, local_date(o.start, self.zone))] += change
+        for place in places:
+            if change > 0:
+                place.append(o)
+            else:
+                place.remove(o)
+
+    def sessions_of(self, therapist_id: int) -> Sequence[Occupation]:
+        """The therapist's sessions on the board (active or not), in board order."""
+        return self._of_therapist.get(therapist_id, ())
+
+    def occupying_patient(self, patient_id: int) -> Sequence[Occupation]:
+        """The patient's sessions and infusions on the board, in board order."""
+        return self._of_patient.get(patient_id, ())
+
+    def occupying_room(self, room_id: int) -> Sequence[Occupation]:
+        """The room's sessions on the board, in board order."""
+        return self._in_room.get(room_id, ())
 
     # -- the rules, in their order (docs/rules.md#the-rules-in-their-order) ------------------
     def check(
@@ -179,12 +211,8 @@ class Board:
         padded = Interval(start, end).widened(therapist.buffer)
         busy = [
             o
-            for o in self.occupations
-            if o.active
-            and o.kind == "session"
-            and o.therapist_id == therapist.id
-            and o.id != ignore
-            and o.span.overlaps(padded)
+            for o in self.sessions_of(therapist.id)
+            if o.active and o.id != ignore and o.span.overlaps(padded)
         ]
         if busy:
             first = busy[0]
@@ -224,11 +252,8 @@ class Board:
         patient = self.infusion.patient_id
         busy = [
             o
-            for o in self.occupations
-            if o.active
-            and o.patient_id == patient
-            and not (o.kind == "session" and o.id == ignore)
-            and o.span.overlaps(wanted)
+            for o in self.occupying_patient(patient)
+            if o.active and not (o.kind == "session" and o.id == ignore) and o.span.overlaps(wanted)
         ]
         if busy:
             raise PlannerError(
@@ -276,11 +301,8 @@ class Board:
         for candidate in candidates:
             taken = [
                 o
-                for o in self.occupations
-                if o.active
-                and o.room_id == candidate
-                and o.id != ignore
-                and o.span.overlaps(wanted)
+                for o in self.occupying_room(candidate)
+                if o.active and o.id != ignore and o.span.overlaps(wanted)
             ]
             if not taken:
                 return candidate
@@ -351,14 +373,12 @@ class Board:
     def add(self, occupation: Occupation) -> None:
         """Record a booking made while planning, so later checks see it."""
         self.occupations.append(occupation)
-        if occupation.kind == "session" and occupation.therapist_id is not None:
-            self._loads[(occupation.therapist_id, local_date(occupation.start, self.zone))] += 1
+        self._index(occupation, 1)
 
     def remove(self, occupation: Occupation) -> None:
         """Undo ``add`` (planning tries and retracts tentative bookings)."""
         self.occupations.remove(occupation)
-        if occupation.kind == "session" and occupation.therapist_id is not None:
-            self._loads[(occupation.therapist_id, local_date(occupation.start, self.zone))] -= 1
+        self._index(occupation, -1)
 
     def tentative(
         self, placement: Placement, ident: int, kind: SessionKind | None = None

@@ -61,8 +61,8 @@ class _Search:
         """(score, start, day load, therapist) for every start the therapist can take."""
         busy = [
             o.span.widened(therapist.buffer)
-            for o in self.board.occupations
-            if o.active and o.kind == "session" and o.therapist_id == therapist.id
+            for o in self.board.sessions_of(therapist.id)
+            if o.active
         ]
         found = []
         for piece in subtract(therapist.working(), busy):
@@ -105,9 +105,7 @@ def find_slots(
     lo, hi = max(window.start, board.now), window.end - kind.duration
     if hi < lo:
         return []
-    patient_busy = merge(
-        o.span for o in board.occupations if o.active and o.patient_id == infusion.patient_id
-    )
+    patient_busy = merge(o.span for o in board.occupying_patient(infusion.patient_id) if o.active)
     room_free = _room_free(board, kind, Interval(lo, window.end))
     search = _Search(board, kind, window, lo, hi, patient_busy, room_free)
     ranked = [
@@ -141,7 +139,7 @@ def _room_free(board: Board, kind: SessionKind, span: Interval) -> list[list[Int
     return [
         subtract(
             [span],
-            (o.span for o in board.occupations if o.active and o.room_id == room_id),
+            (o.span for o in board.occupying_room(room_id) if o.active),
         )
         for room_id, room_kind in sorted(board.rooms.items())
         if room_kind == kind.room_kind

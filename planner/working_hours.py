@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from planner import recurrence
@@ -61,13 +62,7 @@ class WorkingHours:
         return datetime.combine(self.valid_from or RULE_EPOCH, time(0))
 
     def shifts_between(self, first: date, last: date, zone: ZoneInfo) -> list[Interval]:
-        return [
-            Interval(
-                wall_to_instant(day, self.start, zone),
-                wall_to_instant(day, self.end, zone, latest=True),
-            )
-            for day in self.dates_between(first, last)
-        ]
+        return list(_shifts(self, first, last, zone))
 
 
 def shifts_between(
@@ -75,3 +70,16 @@ def shifts_between(
 ) -> list[Interval]:
     """Every shift of every working-hours entry between two local dates (inclusive)."""
     return sorted(shift for entry in hours for shift in entry.shifts_between(first, last, zone))
+
+
+@lru_cache(maxsize=4096)
+def _shifts(hours: WorkingHours, first: date, last: date, zone: ZoneInfo) -> tuple[Interval, ...]:
+    """The shifts of one entry between two local dates: a pure function of its arguments,
+    remembered, since every slot search and board asks it again for every therapist."""
+    return tuple(
+        Interval(
+            wall_to_instant(day, hours.start, zone),
+            wall_to_instant(day, hours.end, zone, latest=True),
+        )
+        for day in hours.dates_between(first, last)
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.ranges import LONGEST_SESSION, Page, on_local_day, overlapping
-from models.tables import TherapySession
+from models.tables import Patient, TherapySession
 from planner.errors import NotFound
 from planner.sessions import ACTIVE, HELD, SessionStatus
 
@@ -29,6 +29,7 @@ class SessionSpan(NamedTuple):
     status: str
     infusion_id: int
     session_type: str
+    patient_name: str
 
 
 SESSION_SPAN = (
@@ -41,6 +42,7 @@ SESSION_SPAN = (
     TherapySession.status,
     TherapySession.infusion_id,
     TherapySession.session_type,
+    Patient.name,
 )
 
 
@@ -139,10 +141,11 @@ class SessionRepository:
         several times more to load)."""
         query = (
             select(*SESSION_SPAN)
+            .join(Patient, Patient.id == TherapySession.patient_id)
             .where(
                 overlapping(TherapySession.start, TherapySession.end, lo, hi, LONGEST_SESSION),
                 TherapySession.status != SessionStatus.cancelled,
             )
             .order_by(TherapySession.start, TherapySession.id)
         )
-        return [SessionSpan(*row) for row in self.db.execute(query)]
+        return [SessionSpan._make(row) for row in self.db.execute(query)]
