@@ -135,8 +135,9 @@ def run_configuration(name: str, load: Load, args: argparse.Namespace) -> Outcom
                 try:
                     measure_planner(outcome, url, load, args, folder)
                 finally:
-                    outcome.overlaps = overlapping_pairs(url)
-                    outcome.active_after = active_sessions(url)
+                    if outcome.day:  # seeded: the schema is there, sessions were booked
+                        outcome.overlaps = overlapping_pairs(url)
+                        outcome.active_after = active_sessions(url)
         except Exception as error:  # reported in the table; the other configurations still run
             traceback.print_exc()
             outcome.error = f"{type(error).__name__}: {error}"

@@ -119,6 +119,14 @@ def table(operations: dict[str, Measured]) -> list[str]:
     return lines
 
 
+def merged(runs: list[Measured]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for run in runs:
+        for status, n in run.statuses.items():
+            counts[status] = counts.get(status, 0) + n
+    return counts
+
+
 def section(outcome: Outcome, goals: list[Goal]) -> str:
     lines = [f"### {outcome.title}", ""]
     if outcome.day:
@@ -129,6 +137,10 @@ def section(outcome: Outcome, goals: list[Goal]) -> str:
         ]
     if outcome.operations:
         lines += [*table(outcome.operations), ""]
+        storms = [m for key, m in outcome.operations.items() if key.startswith("storm")]
+        if storms:
+            answered = ", ".join(f"{s} × {n}" for s, n in sorted(merged(storms).items()))
+            lines += [f"Storm answers (409 is a refused booking, expected): {answered}.", ""]
     lines += [goal.line() for goal in goals]
     return "\n".join(lines)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class Measured:
     non_2xx: int
     socket_errors: int
     timeouts: int
+    statuses: dict[str, int] = field(default_factory=dict)
 
     @property
     def per_second(self) -> float:
@@ -88,6 +89,7 @@ def result(operation: str, process: subprocess.Popen[str]) -> Measured:
         non_2xx=raw["non_2xx"],
         socket_errors=raw["socket_errors"],
         timeouts=raw["timeouts"],
+        statuses=raw["statuses"],
     )
 
 

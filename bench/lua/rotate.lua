@@ -5,10 +5,11 @@
 -- FILE has one request a line, tab-separated: METHOD, PATH and, for a POST, a JSON body.
 -- Every request is formatted once in init(), so request() only picks the next string (the
 -- generator stays cheap). done() prints one JSON line: requests, duration, p50 and p99
--- latency (microseconds), and the counts of 5xx and of non-2xx answers and socket errors.
+-- latency (microseconds), the counts of 5xx and of non-2xx answers, of socket errors, and of
+-- each status.
 
 local requests, count, next_index = {}, 0, 0
-status_5xx, non_2xx = 0, 0
+status_5xx, non_2xx, statuses = 0, 0, {}
 local threads = {}
 
 function setup(thread)
@@ -43,6 +44,7 @@ function request()
 end
 
 function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
   if status >= 500 then
     status_5xx = status_5xx + 1
   end
@@ -52,15 +54,25 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, _)
-  local fives, others = 0, 0
+  local fives, others, by_status = 0, 0, {}
   for _, thread in ipairs(threads) do
     fives = fives + thread:get("status_5xx")
     others = others + thread:get("non_2xx")
+    for status, n in pairs(thread:get("statuses")) do
+      by_status[status] = (by_status[status] or 0) + n
+    end
   end
+  local counts = {}
+  for status, n in pairs(by_status) do
+    table.insert(counts, string.format('"%d": %d', status, n))
+  end
+  table.sort(counts)
   local e = summary.errors
   io.write(string.format(
     '{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, '
-      .. '"status_5xx": %d, "non_2xx": %d, "socket_errors": %d, "timeouts": %d}\n',
+      .. '"status_5xx": %d, "non_2xx": %d, "socket_errors": %d, "timeouts": %d, '
+      .. '"statuses": {%s}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    latency.max, fives, others, e.connect + e.read + e.write, e.timeout))
+    latency.max, fives, others, e.connect + e.read + e.write, e.timeout,
+    table.concat(counts, ", ")))
 end
