@@ -14,9 +14,9 @@ LABELS = {
     "health": "`GET /api/health`",
     "day": "day view (a therapist's day)",
     "slots": "slot search",
-    "storm_day": "booking storm `POST /api/sessions`",
+    "storm_day": "booking storm `POST /api/sessions` (beside day views)",
     "day_in_storm": "day view during the storm",
-    "storm_slots": "booking storm `POST /api/sessions`",
+    "storm_slots": "booking storm `POST /api/sessions` (beside slot searches)",
     "slots_in_storm": "slot search during the storm",
 }
 
