@@ -101,12 +101,47 @@ class Calendar:
         ``therapist_ids`` limits (and locks) the therapists considered; ``None`` means all.
         ``patient_ids`` (default: the infusion's patient) are locked and their infusions read.
         """
+        return self._board(infusion, span, zone, now, therapist_ids, patient_ids, near=False)
+
+    def board_near(
+        self,
+        infusion: Infusion,
+        near: Interval,
+        zone: ZoneInfo,
+        now: datetime,
+        *,
+        therapist_ids: list[int] | None = None,
+    ) -> Board:
+        """The calendar a new session starting and ending within ``near`` needs: the sessions
+        within the therapists' largest buffer of it, and each therapist's number of sessions
+        on its local days, counted by the database. A slot search over a full day reads a
+        few dozen rows instead of every session of the day. (A move, which must find the
+        moving session wherever it is, takes ``board``.)"""
+        return self._board(infusion, near, zone, now, therapist_ids, None, near=True)
+
+    def _board(
+        self,
+        infusion: Infusion,
+        span: Interval,
+        zone: ZoneInfo,
+        now: datetime,
+        therapist_ids: list[int] | None,
+        patient_ids: list[int] | None,
+        *,
+        near: bool,
+    ) -> Board:
         patients = sorted(set(patient_ids or []) | {infusion.patient_id})
         if self.for_update:
             self.patients.lock(patients)
         therapists = self.therapists.listed(therapist_ids, for_update=self.for_update)
         rooms = self.rooms.kinds(for_update=self.for_update)
         ids = [t.id for t in therapists]
+        loads = None
+        if near:
+            days = _local_days(span, zone)
+            loads = self.sessions.day_loads([day_bounds(day, zone) for day in days], days)
+            pad = timedelta(minutes=max((t.buffer_minutes for t in therapists), default=0))
+            span = Interval(span.start - pad, span.end + pad)
         time_off = self.therapists.time_off_between(span.start, span.end, ids)
         first, last = local_date(span.start, zone), local_date(span.end, zone)
         sessions = self.sessions.not_cancelled_between(span.start, span.end)
@@ -126,7 +161,13 @@ class Calendar:
             rooms=rooms,
             occupations=occupations,
             room_names=self.rooms.names(),
+            day_loads=loads,
         )
+
+
+def _local_days(span: Interval, zone: ZoneInfo) -> list[date]:
+    first, last = local_date(span.start, zone), local_date(span.end, zone)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _session_occupations(rows: list[SessionSpan], kinds: dict[str, str]) -> list[Occupation]:

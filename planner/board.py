@@ -47,19 +47,24 @@ class Board:
     rooms: dict[int, str]
     occupations: list[Occupation] = field(default_factory=list)
     room_names: dict[int, str] = field(default_factory=dict)
+    # Sessions per (therapist, local day), when counted apart from ``occupations`` (a board
+    # that holds only the sessions near a window); None: counted from ``occupations``.
+    day_loads: Counter[tuple[int, date]] | None = None
 
     def __post_init__(self) -> None:
-        self._loads: Counter[tuple[int, date]] = Counter()
+        self._loads: Counter[tuple[int, date]] = Counter(self.day_loads or {})
+        self._count_loads = self.day_loads is None
         # the occupations by therapist (sessions), by patient and by room, in board order:
         # a full day is hundreds of occupations and every check asks for one resource's
+        self._dates: dict[datetime, date] = {}
         self._of_therapist: defaultdict[int, list[Occupation]] = defaultdict(list)
         self._of_patient: defaultdict[int, list[Occupation]] = defaultdict(list)
         self._in_room: defaultdict[int, list[Occupation]] = defaultdict(list)
         for occupation in self.occupations:
-            self._index(occupation, 1)
+            self._index(occupation, 1, count=self._count_loads)
 
-    def _index(self, o: Occupation, change: int) -> None:
-        """Count ``o`` in (``change`` 1) or out of (-1) the loads and the indexes."""
+    def _index(self, o: Occupation, change: int, *, count: bool = True) -> None:
+        """Count ``o`` in (``change`` 1) or out of (-1) the indexes (and the loads)."""
         places = []
         if o.patient_id is not None:
             places.append(self._of_patient[o.patient_id])
@@ -67,12 +72,20 @@ class Board:
             places.append(self._in_room[o.room_id])
         if o.kind == "session" and o.therapist_id is not None:
             places.append(self._of_therapist[o.therapist_id])
-            self._loads[(o.therapist_id, local_date(o.start, self.zone))] += change
+            if count:
+                self._loads[(o.therapist_id, self._local_date(o.start))] += change
         for place in places:
             if change > 0:
                 place.append(o)
             else:
                 place.remove(o)
+
+    def _local_date(self, instant: datetime) -> date:
+        """The clinic's date of ``instant``; a day's sessions share a few dozen starts."""
+        found = self._dates.get(instant)
+        if found is None:
+            found = self._dates[instant] = local_date(instant, self.zone)
+        return found
 
     def sessions_of(self, therapist_id: int) -> Sequence[Occupation]:
         """The therapist's sessions on the board (active or not), in board order."""

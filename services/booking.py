@@ -14,6 +14,7 @@ from models.tables import Infusion, TherapySession
 from models.uow import UnitOfWork
 from planner.board import Board, Placement, SessionKind
 from planner.errors import Code, PlannerError
+from planner.intervals import Interval
 from planner.localtime import Clock, instant_in, planning_now, require_whole_minutes
 from planner.roles import Actor
 from planner.sessions import (
@@ -78,7 +79,8 @@ def book_in(uow: UnitOfWork, wanted: BookSession, clock: Clock) -> SessionView:
     kind = uow.session_types.kind(wanted.session_type)
     now = planning_now(clock)
     therapists = None if wanted.therapist_id is None else [wanted.therapist_id]
-    board = board_at(uow, infusion, kind, start, now, therapists)
+    near = Interval(start, start + kind.duration)
+    board = uow.calendar.board_near(infusion, near, zone, now, therapist_ids=therapists)
     placement = board.check(
         kind,
         start,
@@ -114,8 +116,8 @@ def slots_for(
         window = uow.calendar.facts(infusion).window(kind.window)
         if window is None:
             return []
-        span = span_around(window.start, window.end, zone)
-        board = uow.calendar.board(infusion, span, zone, planning_now(clock))
+        near = Interval(window.start, window.end)
+        board = uow.calendar.board_near(infusion, near, zone, planning_now(clock))
         found = find_slots(board, kind, limit=limit, therapist_id=therapist_id)
         return [slot_view(p, zone) for p in found]
 

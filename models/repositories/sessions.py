@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.ranges import LONGEST_SESSION, Page, on_local_day, overlapping
@@ -134,6 +134,26 @@ class SessionRepository:
             .order_by(TherapySession.start, TherapySession.id)
         )
         return list(self.db.scalars(query))
+
+    def day_loads(
+        self, bounds: list[tuple[datetime, datetime]], days: list[date]
+    ) -> Counter[tuple[int, date]]:
+        """Sessions that are not cancelled, per (therapist, day), for each local day whose
+        ``[first, last)`` instants ``bounds`` gives: the daily limit's count."""
+        loads: Counter[tuple[int, date]] = Counter()
+        for (first, last), day in zip(bounds, days, strict=True):
+            query = (
+                select(TherapySession.therapist_id, func.count())
+                .where(
+                    TherapySession.start >= first,
+                    TherapySession.start < last,
+                    TherapySession.status != SessionStatus.cancelled,
+                )
+                .group_by(TherapySession.therapist_id)
+            )
+            for therapist_id, count in self.db.execute(query):
+                loads[(therapist_id, day)] = count
+        return loads
 
     def not_cancelled_between(self, lo: datetime, hi: datetime) -> list[SessionSpan]:
         """Sessions that are not cancelled and overlap ``[lo, hi)``: the columns a board
