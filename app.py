@@ -7,6 +7,7 @@ the audit log), the API (``api``) and the pages (``web``).
 
 from __future__ import annotations
 
+import gc
 import inspect
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -141,6 +142,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         ensure_clinic(UnitOfWork(factory), settings.clinic_name, settings.clinic_timezone)
         if settings.bootstrap_admin_token:
             ensure_bootstrap_admin(UnitOfWork(factory), settings.bootstrap_admin_token)
+        # What start-up made (the app, its routes, the ORM's mappers) lives as long as the
+        # process: out of the collector's way, a full collection no longer walks it, and a
+        # request that happens to trigger one stops taking tens of milliseconds longer.
+        gc.freeze()
         yield
         engine.dispose()
 

@@ -60,16 +60,25 @@ def therapist_state(
 class Calendar:
     """Reads the calendar around a time span into a ``Board`` (locking what a booking uses)."""
 
-    def __init__(self, db: Session, *, for_update: bool = True) -> None:
+    def __init__(
+        self,
+        db: Session,
+        *,
+        for_update: bool = True,
+        clinic: ClinicRepository | None = None,
+        session_types: SessionTypeRepository | None = None,
+    ) -> None:
+        """``clinic`` and ``session_types``: the unit of work's, to share what they have
+        read already (protocol versions, session types)."""
         self.db = db
         self.for_update = for_update
-        self.clinic = ClinicRepository(db)
+        self.clinic = clinic or ClinicRepository(db)
         self.patients = PatientRepository(db)
         self.therapists = TherapistRepository(db)
         self.rooms = RoomRepository(db)
         self.infusions = InfusionRepository(db)
         self.sessions = SessionRepository(db)
-        self.session_types = SessionTypeRepository(db)
+        self.session_types = session_types or SessionTypeRepository(db)
 
     def facts(self, infusion: Infusion, patient_name: str = "") -> InfusionFacts:
         """The infusion with its windows, under the protocol version it was recorded with."""
@@ -134,7 +143,7 @@ class Calendar:
         if self.for_update:
             self.patients.lock(patients)
         therapists = self.therapists.listed(therapist_ids, for_update=self.for_update)
-        rooms = self.rooms.kinds(for_update=self.for_update)
+        rooms, room_names = self.rooms.kinds_and_names(for_update=self.for_update)
         ids = [t.id for t in therapists]
         loads = None
         if near:
@@ -142,7 +151,8 @@ class Calendar:
             loads = self.sessions.day_loads([day_bounds(day, zone) for day in days], days)
             pad = timedelta(minutes=max((t.buffer_minutes for t in therapists), default=0))
             span = Interval(span.start - pad, span.end + pad)
-        time_off = self.therapists.time_off_between(span.start, span.end, ids)
+        chosen = None if therapist_ids is None else ids  # all: no list of ids to send
+        time_off = self.therapists.time_off_between(span.start, span.end, chosen)
         first, last = local_date(span.start, zone), local_date(span.end, zone)
         sessions = self.sessions.not_cancelled_between(span.start, span.end)
         infusions = self.infusions.of_patients_between(patients, span.start, span.end)
@@ -160,7 +170,7 @@ class Calendar:
             },
             rooms=rooms,
             occupations=occupations,
-            room_names=self.rooms.names(),
+            room_names=room_names,
             day_loads=loads,
         )
 

@@ -125,7 +125,12 @@ class UnitOfWork:
         self.users = UserRepository(db)
         self.audit_log = AuditRepository(db)
         self.idempotency = IdempotencyRepository(db)
-        self.calendar = Calendar(db, for_update=not self._reading)
+        self.calendar = Calendar(
+            db,
+            for_update=not self._reading,
+            clinic=self.clinic,
+            session_types=self.session_types,
+        )
         return self
 
     def __exit__(

@@ -40,25 +40,27 @@ class RoomRepository:
         query = select(Room).order_by(Room.id).limit(page.limit + 1).offset(page.offset)
         return list(self.db.scalars(query))
 
-    def kinds(self, *, for_update: bool) -> dict[int, str]:
-        """Every room's kind; ``for_update``: rows locked in id order on PostgreSQL (after
-        the therapists)."""
-        query = select(Room.id, Room.kind).order_by(Room.id)
+    def kinds_and_names(self, *, for_update: bool) -> tuple[dict[int, str], dict[int, str]]:
+        """Every room's kind and name, by id; ``for_update``: rows locked in id order on
+        PostgreSQL (after the therapists)."""
+        query = select(Room.id, Room.kind, Room.name).order_by(Room.id)
         if for_update:
             query = query.with_for_update()
-        return {ident: value for ident, value in self.db.execute(query)}
-
-    def names(self) -> dict[int, str]:
-        return {ident: value for ident, value in self.db.execute(select(Room.id, Room.name))}
+        kinds, names = {}, {}
+        for ident, kind, name in self.db.execute(query):
+            kinds[ident], names[ident] = kind, name
+        return kinds, names
 
 
 class SessionTypeRepository:
     def __init__(self, db: Session) -> None:
         self.db = db
+        self._kinds: dict[str, SessionKind] | None = None
 
     def add(self, row: SessionType) -> SessionType:
         self.db.add(row)
         self.db.flush()
+        self._kinds = None
         return row
 
     def exists(self, key: str) -> bool:
@@ -70,21 +72,30 @@ class SessionTypeRepository:
 
     def kind(self, key: str) -> SessionKind:
         """The session type a request names (422 ``unknown_reference`` when there is none)."""
-        row = self.db.scalars(select(SessionType).where(SessionType.key == key)).first()
-        if row is None:
+        found = self._every().get(key)
+        if found is None:
             raise UnknownReference("session type", key)
-        return kind_of(row)
+        return found
 
     def kinds(self, keys: Sequence[str] | None = None) -> dict[str, SessionKind]:
         """The named session types (all when ``keys`` is None), by key; unknown keys refused."""
-        query = select(SessionType).order_by(SessionType.id)
-        if keys is not None:
-            query = query.where(SessionType.key.in_(list(keys)))
-        found = {row.key: kind_of(row) for row in self.db.scalars(query)}
-        missing = [key for key in keys or () if key not in found]
+        every = self._every()
+        if keys is None:
+            return dict(every)
+        wanted = set(keys)
+        found = {key: kind for key, kind in every.items() if key in wanted}
+        missing = [key for key in keys if key not in found]
         if missing:
             raise UnknownReference("session type", ", ".join(missing))
         return found
+
+    def _every(self) -> dict[str, SessionKind]:
+        """Every session type, read once per unit of work (a clinic has tens of them, and a
+        booking asks for one by key and then for all)."""
+        if self._kinds is None:
+            query = select(SessionType).order_by(SessionType.id)
+            self._kinds = {row.key: kind_of(row) for row in self.db.scalars(query)}
+        return self._kinds
 
     def keys_using_windows_other_than(self, windows: Iterable[str]) -> list[str]:
         query = select(SessionType.key).where(SessionType.window.not_in(list(windows)))

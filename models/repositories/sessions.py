@@ -168,4 +168,5 @@ class SessionRepository:
             )
             .order_by(TherapySession.start, TherapySession.id)
         )
-        return [SessionSpan._make(row) for row in self.db.execute(query)]
+        rows = self.db.connection().execute(query)  # plain rows: no ORM step to go through
+        return [SessionSpan._make(row) for row in rows]
