@@ -57,6 +57,7 @@ class _Search:
     best: dict[int, Placement] = field(default_factory=dict)
     best_score: Score = (0, 0.0, 0, 0)
     nodes: int = 0
+    _rest: list[float] | None = None
 
     def score(self, chosen: dict[int, Placement]) -> Score:
         return (
@@ -77,14 +78,21 @@ class _Search:
             if not self.best or current < self.best_score:
                 self.best, self.best_score = dict(chosen), current
             return
-        if self.best and len(chosen) + (len(self.order) - depth) < -self.best_score[0]:
-            return  # cannot place more than the best already found
+        if self._cannot_beat(self._bound(chosen, depth)):
+            return
         item = self.order[depth]
         for candidate in self.options[item]:
             if self.nodes > self.node_budget:
                 break
+            bound = self._bound(chosen, depth + 1, (item, candidate))
+            if self._cannot_beat(bound):
+                if bound[:2] > self.best_score[:2]:
+                    break  # the candidates come nearest first: none after this is nearer
+                continue
             placement = self._fits(item, candidate)
-            if placement is None or self._worse_already(chosen, depth, placement):
+            if placement is None or self._cannot_beat(
+                self._bound(chosen, depth + 1, (item, placement))
+            ):
                 continue
             held = self.board.tentative(placement, -(item + 1), self.kinds[item])
             self.board.add(held)
@@ -102,13 +110,32 @@ class _Search:
         except PlannerError:
             return None
 
-    def _worse_already(
-        self, chosen: dict[int, Placement], depth: int, placement: Placement
-    ) -> bool:
-        """Same count as the best at most, and already further from the targets."""
-        if not self.best or len(chosen) + (len(self.order) - depth) != -self.best_score[0]:
-            return False
-        return sum(p.score for p in chosen.values()) + placement.score > self.best_score[1]
+    def _bound(
+        self,
+        chosen: dict[int, Placement],
+        depth: int,
+        adding: tuple[int, Placement] | None = None,
+    ) -> Score:
+        """The best score any completion of ``chosen`` (plus ``adding``) could reach, the
+        items from ``depth`` on each at its nearest candidate: never better than it is."""
+        taken = dict(chosen)
+        if adding is not None:
+            taken[adding[0]] = adding[1]
+        count, distance, elsewhere, load = self.score(taken)
+        return (count - (len(self.order) - depth), distance + self.rest[depth], elsewhere, load)
+
+    def _cannot_beat(self, bound: Score) -> bool:
+        """Whether the best found so far is at least as good as ``bound`` (ties keep the
+        first found, so a branch that can only tie is not searched)."""
+        return bool(self.best) and self.best_score <= bound
+
+    @property
+    def rest(self) -> list[float]:
+        """For each depth, the least distance the items from it on could add."""
+        if self._rest is None:
+            nearest = [min((p.score for p in self.options[i]), default=0.0) for i in self.order]
+            self._rest = [sum(nearest[d:]) for d in range(len(nearest) + 1)]
+        return self._rest
 
 
 def plan_jointly(
@@ -117,21 +144,34 @@ def plan_jointly(
     *,
     prefer_therapist: Mapping[int, int] | None = None,
     candidates_per_kind: int = 120,
+    therapists_per_start: int = 2,
     node_budget: int = 40_000,
 ) -> JointPlan:
     """The best joint placement of ``kinds`` (item ``i`` is ``kinds[i]``); nothing is booked.
 
     ``prefer_therapist`` maps an item to the therapist it had (a re-plan keeps therapists
-    where it costs nothing else).
+    where it costs nothing else). Each item's candidates are its nearest times with at most
+    ``therapists_per_start`` therapists each: on a free day forty therapists at the target
+    time would otherwise fill every candidate, and a plan whose items cannot all sit at
+    their targets would try forty equal choices at every step.
     """
+    prefer = prefer_therapist or {}
     by_key: dict[str, list[Placement]] = {}
     options: dict[int, list[Placement]] = {}
     for index, kind in enumerate(kinds):
         if kind.key not in by_key:
-            by_key[kind.key] = find_slots(board, kind, limit=candidates_per_kind)
+            by_key[kind.key] = find_slots(
+                board, kind, limit=candidates_per_kind, per_start=therapists_per_start
+            )
         options[index] = by_key[kind.key]
+        if index in prefer:  # the therapist it had, at every time, beside the others
+            own = find_slots(board, kind, limit=candidates_per_kind, therapist_id=prefer[index])
+            options[index] = sorted(
+                set(options[index]) | set(own),
+                key=lambda p: (p.score, p.start, p.day_load, p.therapist_id),
+            )
     order = sorted(range(len(kinds)), key=lambda i: (len(options[i]), kinds[i].key, i))
-    search = _Search(board, kinds, options, order, prefer_therapist or {}, node_budget)
+    search = _Search(board, kinds, options, order, prefer, node_budget)
     search.run(0, {})
     placed = dict(sorted(search.best.items()))
     held = [board.tentative(p, -(i + 1), kinds[i]) for i, p in placed.items()]

@@ -7,6 +7,7 @@ confirmed by ``Board.check``, the same function booking uses, so a slot shown is
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -93,9 +94,15 @@ class _Search:
 
 
 def find_slots(
-    board: Board, kind: SessionKind, *, limit: int = 10, therapist_id: int | None = None
+    board: Board,
+    kind: SessionKind,
+    *,
+    limit: int = 10,
+    therapist_id: int | None = None,
+    per_start: int | None = None,
 ) -> list[Placement]:
-    """The ``limit`` best bookable slots for ``kind`` in its window, best first."""
+    """The ``limit`` best bookable slots for ``kind`` in its window, best first; with
+    ``per_start``, at most that many (therapists, rooms) at any one time."""
     infusion = board.infusion
     if infusion.cancelled:
         raise PlannerError(Code.infusion_cancelled, f"infusion {infusion.id} is cancelled")
@@ -115,15 +122,23 @@ def find_slots(
         and kind.discipline in therapist.disciplines
         for candidate in search.ranked(therapist)
     ]
-    return _confirmed(board, kind, sorted(ranked), limit)
+    return _confirmed(board, kind, sorted(ranked), limit, per_start)
 
 
 def _confirmed(
-    board: Board, kind: SessionKind, ranked: list[tuple[float, datetime, int, int]], limit: int
+    board: Board,
+    kind: SessionKind,
+    ranked: list[tuple[float, datetime, int, int]],
+    limit: int,
+    per_start: int | None,
 ) -> list[Placement]:
     """The best candidates, each confirmed by the booking rules themselves."""
     slots: list[Placement] = []
+    at: Counter[datetime] = Counter()
     for _score, start, _load, tid in ranked:
+        if per_start is not None and at[start] >= per_start:
+            continue
+        at[start] += 1
         try:
             slots.append(board.check(kind, start, therapist_id=tid))
         except PlannerError:  # pragma: no cover - the generator and the rules disagree
