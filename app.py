@@ -12,8 +12,8 @@ import inspect
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
+from secrets import token_hex
 from typing import Any
-from uuid import uuid4
 
 from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,7 +58,7 @@ class RequestContext:
         raw_headers = scope.get("headers") or []
         headers = dict(raw_headers)
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given[:64] if given and given.isprintable() else uuid4().hex
+        request_id = given[:64] if given and given.isprintable() else token_hex(16)
         client = scope.get("client")
         forwarded = [v.decode("latin-1") for k, v in raw_headers if k == b"x-forwarded-for"]
         state = scope.setdefault("state", {})
@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.unit_of_work = unit_of_work
     app.state.clock = clock
     errors.install(app)
+    app.include_router(with_refusals(clinic.liveness))  # first: the route asked most often
     for module in (clinic, users, resources, infusions, sessions, audit):
         app.include_router(with_refusals(module.router))
     add_problem_schema(app)  # every refusal is documented as problem+json

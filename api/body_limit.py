@@ -19,13 +19,18 @@ class _BodyTooLarge(Exception):
 
 
 def _declared_length(scope: Scope) -> int | None:
+    """The declared ``Content-Length``; -1 for a body without one (chunked); None for a
+    request without a body (most GETs: nothing to count)."""
+    length: int | None = None
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                return -1
+        elif name == b"transfer-encoding":
+            return -1
+    return length
 
 
 class BodyLimit:
@@ -47,7 +52,10 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_bytes:
+        if declared is None or 0 <= declared <= self.max_bytes:
+            await self.app(scope, receive, send)  # no body, or one whose length is allowed
+            return
+        if declared > self.max_bytes:
             await self._refuse(scope, receive, send)  # the body is never read
             return
         stream = _CountedBody(self.max_bytes, receive, send)

@@ -96,7 +96,16 @@ Admin = Annotated[Actor, Depends(RoleCheck(Role.admin))]
 
 
 def _query_names(route: object) -> frozenset[str]:
-    """The query parameters ``route`` reads (its own and its dependencies')."""
+    """The query parameters ``route`` reads (its own and its dependencies'), worked out at
+    its first request and kept on the route (routes are made once, at start-up)."""
+    known: frozenset[str] | None = getattr(route, "_planner_query_names", None)
+    if known is None:
+        known = _walk_query_names(route)
+        setattr(route, "_planner_query_names", known)  # noqa: B010 (an attribute of our own)
+    return known
+
+
+def _walk_query_names(route: object) -> frozenset[str]:
     names: set[str] = set()
     pending: list[Dependant | None] = [getattr(route, "dependant", None)]
     while pending:

@@ -27,6 +27,8 @@ def client_address(
     """The client's address for a request from ``peer`` carrying these X-Forwarded-For lines."""
     if peer is None:
         return "unknown"
+    if not trusted:
+        return peer  # no proxy is trusted: nothing to parse (the default, on every request)
     address = parsed(peer)
     if address is None or not _is_trusted(address, trusted):
         return peer
