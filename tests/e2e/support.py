@@ -245,7 +245,7 @@ def start_server(database_url: str, workdir: Path, attempts: int = 3) -> Served:
         stdout_path = workdir / f"serve-{port}.stdout"
         stderr_path = workdir / f"serve-{port}.stderr"
         with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-            process = start_planner_serve(port, workdir, env, out, err)
+            process = start_planner_serve(port, workdir, env, out, err, ["--access-log"])
         served = Served(
             f"http://127.0.0.1:{port}",
             database_url,
