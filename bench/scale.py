@@ -186,6 +186,18 @@ def measure(client: TestClient, infusion_id: int, repeat: int) -> dict[str, tupl
     }
 
 
+def empty_database(url: str) -> Settings:
+    """``url`` emptied (PostgreSQL: its public schema) and migrated; settings for it."""
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+    return Settings(database_url=url, bootstrap_admin_token=TOKEN, _env_file=None)  # type: ignore[call-arg]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--years", type=float, default=3.0)
@@ -194,14 +206,7 @@ def main() -> int:
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory()
     url = args.database_url or sqlite_url_for(Path(folder.name) / "scale.db")
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    engine.dispose()
-    settings = Settings(database_url=url, bootstrap_admin_token=TOKEN, _env_file=None)  # type: ignore[call-arg]
+    settings = empty_database(url)
     with TestClient(create_app(settings, clock=lambda: NOW)) as client:
         made = build_clinic(client)
         empty = measure(client, made["infusion"]["id"], args.repeat)

@@ -22,26 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, text
+from scale import AUTH, DAY, NOW, empty_database, ok  # the same clinic day and clock
+from sqlalchemy import insert
 
 from app import create_app
 from models.db import make_engine, sqlite_url_for
-from models.migrate import upgrade
 from models.tables import Patient, TherapySession
 from models.uow import UnitOfWork
 from services import booking
-from services.settings import Settings
 
-TOKEN = "bench-admin-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-DAY = "2026-03-10"
 THERAPISTS, GYMS = 40, 12
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def build_clinic(client: TestClient) -> int:
@@ -130,15 +120,7 @@ def main() -> int:
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory()
     url = args.database_url or sqlite_url_for(Path(folder.name) / "slots.db")
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    engine.dispose()
-    settings = Settings(database_url=url, bootstrap_admin_token=TOKEN, _env_file=None)  # type: ignore[call-arg]
-    app = create_app(settings, clock=lambda: NOW)
+    app = create_app(empty_database(url), clock=lambda: NOW)
     with TestClient(app) as client:
         infusion = build_clinic(client)
         booked = fill_the_day(url, infusion)
