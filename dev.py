@@ -67,7 +67,7 @@ def main(argv: list[str]) -> int:
     if command in {"serve", "demo"}:
         ensure_venv("")
         return run(str(BIN / "planner"), command, *rest)
-    ensure_venv("dev,optimize")
+    ensure_venv("dev")
     if command == "test":
         return run(str(PYTHON), "-m", "pytest", *rest)
     if command == "check":

@@ -27,7 +27,7 @@ from tests.plan_checker import check
 DATA = Path(__file__).resolve().parent / "data"
 HAVE_ORTOOLS = importlib.util.find_spec("ortools") is not None
 needs_ortools = pytest.mark.skipif(
-    not HAVE_ORTOOLS, reason="OR-Tools (the 'optimize' extra) is not installed"
+    not HAVE_ORTOOLS, reason="OR-Tools is not installed (a dependency of the planner: reinstall it)"
 )
 
 NY = "America/New_York"

@@ -103,7 +103,7 @@ def optimize(day: Day, *, time_limit_s: float = 8.0, solver: Solver = "auto") ->
         raise ValueError(f"unknown solver {solver!r}: auto, heuristic or cp-sat")
     use_cp = solver != "heuristic" and cpsat.available()
     if solver == "cp-sat" and not use_cp:
-        raise SolverUnavailable("solver cp-sat needs OR-Tools: pip install '.[optimize]'")
+        raise SolverUnavailable("solver cp-sat needs OR-Tools: pip install ortools")
     deadline = began + max(0.0, time_limit_s - _MARGIN_S)
     problem = build_problem(day)
 
