@@ -3,8 +3,10 @@
 The clinic's live state, as the board loads it, becomes the optimizer's typed day
 (``planner.optimize.Day``: the same code ``planner optimize`` runs on the benchmark); each
 session it proposes is then confirmed by ``Board.check``, the booking rules themselves, before
-it is shown or booked. With ``commit`` everything confirmed is booked in one transaction;
-without, the answer is a preview (``services.plan_preview`` books exactly that later).
+it is shown or booked. The optimizer runs in a reading transaction: it may take seconds, and no
+booking waits for it. Without ``commit`` the answer is a preview (``services.plan_preview``
+books exactly that later); with it, that same booking follows at once, in a short writing
+transaction that checks every session again.
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ from planner.optimize import (
     optimize,
 )
 from planner.protocol import Protocol
-from services.booking import insert_session
 from services.care_plans import planned_session
-from services.commands import PlanDay
+from services.commands import BookDayPlan, PlanDay, ProposedSession
+from services.plan_preview import book_previewed_plan
 from services.plan_views import DayPlanView, PlannedSession, UnplacedItem
 
 GRID_MINUTES = 5  # planned sessions start on these marks of the clinic's wall clock
+BOOKING_ATTEMPTS = 3  # plans of the day made and booked before a conflict is the answer
 
 
 @dataclass
@@ -52,12 +55,38 @@ class _Outcome:
 
 
 def plan_day(uow: UnitOfWork, wanted: PlanDay, clock: Clock) -> DayPlanView:
-    """Place the day's care-plan items not done yet (a preview, or booked with ``commit``)."""
-    with uow.reading(not wanted.commit):
+    """Place the day's care-plan items not done yet (a preview, or booked with ``commit``).
+
+    Booking checks the plan against the day as it is by then; if someone booked in the
+    meantime, the day is planned again, up to ``BOOKING_ATTEMPTS`` times, before the answer
+    is 409 ``conflict``."""
+    for attempt in range(1, BOOKING_ATTEMPTS + 1):
+        preview = _propose(uow, wanted, clock)
+        if not wanted.commit:
+            return preview
+        if not preview.sessions:
+            return dataclasses.replace(preview, committed=True)
+        proposals = tuple(
+            ProposedSession(s.infusion_id, s.session_type, s.therapist_id, s.room_id, s.start)
+            for s in preview.sessions
+        )
+        try:
+            booked = book_previewed_plan(uow, BookDayPlan(wanted.day, proposals), clock)
+        except PlannerError as refusal:
+            if refusal.code != Code.conflict or attempt == BOOKING_ATTEMPTS:
+                raise
+            continue
+        return dataclasses.replace(preview, sessions=booked.sessions, committed=True)
+    raise AssertionError("unreachable: the last attempt answers or raises")
+
+
+def _propose(uow: UnitOfWork, wanted: PlanDay, clock: Clock) -> DayPlanView:
+    """The optimizer's plan of the day, each session confirmed by the rules; nothing booked."""
+    with uow.reading():
         infusions, wanted_keys = _to_plan(uow, wanted.day)
         if not infusions:
             empty = {"placed": 0, "requested": 0, "deviation_minutes": 0.0}
-            return DayPlanView((), (), empty, "none", 0.0, wanted.commit)
+            return DayPlanView((), (), empty, "none", 0.0, False)
         kinds = uow.session_types.kinds()
         board = _board(uow, infusions, wanted.day, clock)
         outcome = _Outcome()
@@ -69,10 +98,8 @@ def plan_day(uow: UnitOfWork, wanted: PlanDay, clock: Clock) -> DayPlanView:
             to_plan = _day(board, group, wanted_keys, kinds, wanted.day, protocol)
             result = optimize(to_plan, time_limit_s=wanted.time_limit_seconds / len(by_version))
             outcome.solver, outcome.seconds = result.solver, outcome.seconds + result.seconds
-            _confirm(uow, board, group, kinds, result, wanted.commit, clock, outcome)
+            _confirm(uow, board, group, kinds, result, outcome)
         unplaced = _described(uow, outcome.unplaced, infusions, kinds)
-        if wanted.commit:
-            uow.commit()
         return DayPlanView(
             sessions=tuple(sorted(outcome.planned, key=lambda p: (p.start, p.therapist_id))),
             unplaced=tuple(unplaced),
@@ -83,7 +110,7 @@ def plan_day(uow: UnitOfWork, wanted: PlanDay, clock: Clock) -> DayPlanView:
             },
             solver=outcome.solver,
             seconds=round(outcome.seconds, 3),
-            committed=wanted.commit,
+            committed=False,
         )
 
 
@@ -192,11 +219,9 @@ def _confirm(
     infusions: list[Infusion],
     kinds: dict[str, SessionKind],
     result: DayPlan,
-    commit: bool,
-    clock: Clock,
     outcome: _Outcome,
 ) -> None:
-    """Check each proposed session with the booking rules; book it when committing."""
+    """Check each proposed session with the booking rules, each seeing those before it."""
     by_id = {i.id: i for i in infusions}
     facts = {i.id: uow.calendar.facts(i) for i in infusions}
     outcome.unplaced += [
@@ -216,12 +241,11 @@ def _confirm(
                 UnplacedItem(infusion.id, kind.key, refusal.code, refusal.detail)
             )
             continue
-        ident = insert_session(uow, infusion, kind.key, placement, clock()).id if commit else None
-        board.add(view.tentative(placement, ident or -len(outcome.planned) - 1, kind))
+        board.add(view.tentative(placement, -len(outcome.planned) - 1, kind))
         window = facts[infusion.id].window(kind.window)
         if window is not None and window.target is not None:
             outcome.deviation += placement.score
-        outcome.planned.append(planned_session(infusion, kind.key, placement, board.zone, ident))
+        outcome.planned.append(planned_session(infusion, kind.key, placement, board.zone, None))
 
 
 def _checked(

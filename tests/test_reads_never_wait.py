@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import httpx2
 import pytest
@@ -22,6 +23,7 @@ from fastapi import FastAPI
 from models.db import make_engine, session_factory
 from models.uow import UnitOfWork
 from planner.intervals import Interval
+from services import day_plan
 from tests.live_server import all_at_once, client, created, overlapping_active, serve
 
 DAY = "2026-03-10"
@@ -34,7 +36,9 @@ def http(app: FastAPI) -> Iterator[httpx2.Client]:
         yield live
 
 
-def _clinic(http: httpx2.Client, therapists: int, patients: int) -> tuple[list[int], list[int]]:
+def _clinic(
+    http: httpx2.Client, therapists: int, patients: int, care_plan: tuple[str, ...] = ()
+) -> tuple[list[int], list[int]]:
     created(
         http,
         "/api/session-types",
@@ -61,7 +65,11 @@ def _clinic(http: httpx2.Client, therapists: int, patients: int) -> tuple[list[i
     infusion_ids = []
     for n in range(patients):
         patient = created(http, "/api/patients", {"name": f"P{n}"})
-        infusion = {"patient_id": patient["id"], "start": f"{DAY}T07:00"}  # peak 10:40–12:40
+        infusion = {  # peak 10:40–12:40
+            "patient_id": patient["id"],
+            "start": f"{DAY}T07:00",
+            "care_plan": list(care_plan),
+        }
         infusion_ids.append(created(http, "/api/infusions", infusion)["id"])
     return therapist_ids, infusion_ids
 
@@ -169,4 +177,41 @@ def test_reads_answer_through_a_booking_storm(http: httpx2.Client, database_url:
     assert {a.status_code for a in bookings} <= {201, 409}, [a.text for a in bookings]
     assert sum(a.status_code == 201 for a in bookings) >= 3  # 3 gyms
     assert [a.status_code for a in read_answers] == [200] * len(reads)
+    assert overlapping_active(database_url) == []
+
+
+def test_a_booking_does_not_wait_while_plan_this_day_optimizes(
+    http: httpx2.Client, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Plan this day" with ``commit`` optimizes in a reading transaction and books after:
+    here the optimizer is held until a booking made meanwhile has its answer (before, the
+    booking waited for the plan's write lock, and the optimizer for the booking)."""
+    therapists, infusions = _clinic(http, therapists=3, patients=3, care_plan=("rehab",))
+    optimizing, booked = threading.Event(), threading.Event()
+    real = day_plan.optimize
+
+    def held_optimizer(*args: Any, **kwargs: Any) -> Any:
+        optimizing.set()
+        booked.wait(timeout=30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(day_plan, "optimize", held_optimizer)
+    body = {"date": DAY, "commit": True, "time_limit_seconds": 1}
+    planning, planned = _in_thread(partial(http.post, "/api/plan/day", json=body))
+    assert optimizing.wait(timeout=20)
+    booking = {
+        "infusion_id": infusions[0],
+        "session_type": "rehab",
+        "start": f"{DAY}T10:40",
+        "therapist_id": therapists[0],
+    }
+    answer = http.post("/api/sessions", json=booking, timeout=READ_DEADLINE_S)
+    booked.set()
+    assert answer.status_code == 201, answer.text
+    planning.join(timeout=60)
+    plan = planned[0]
+    assert isinstance(plan, httpx2.Response) and plan.status_code == 200, plan
+    assert plan.json()["committed"] is True
+    booked_types = {(s["infusion_id"], s["session_type"]) for s in plan.json()["sessions"]}
+    assert booked_types == {(infusions[1], "rehab"), (infusions[2], "rehab")}
     assert overlapping_active(database_url) == []
