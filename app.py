@@ -19,12 +19,14 @@ from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.answers import Answers
 from api.body_limit import BodyLimit
 from api.forwarded import Network, client_address
 from api.openapi import add_problem_schema, with_refusals
 from api.routes import audit, clinic, infusions, resources, sessions, users
 from models.audit import AuditContext
 from models.db import make_engine, session_factory
+from models.stamp import DataStamp
 from models.uow import UnitOfWork
 from planner.localtime import Clock, system_clock
 from planner.roles import Actor
@@ -133,6 +135,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
+    answers = Answers(DataStamp(engine))
 
     def unit_of_work(request: Request) -> UnitOfWork:
         return UnitOfWork(factory, audit=lambda: audit_context(request))
@@ -147,6 +150,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         # request that happens to trigger one stops taking tens of milliseconds longer.
         gc.freeze()
         yield
+        await answers.close()
         engine.dispose()
 
     app = FastAPI(
@@ -160,9 +164,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.sessions = factory
     app.state.unit_of_work = unit_of_work
     app.state.clock = clock
+    app.state.answers = answers
     errors.install(app)
-    app.include_router(with_refusals(clinic.liveness))  # first: the route asked most often
-    for module in (clinic, users, resources, infusions, sessions, audit):
+    # Routers are tried in order, each walking its routes (twice, for the one that matches):
+    # the most asked first, health, then sessions (a therapist's day, slot searches, booking).
+    # No path of one router matches another's, so the order changes nothing else.
+    app.include_router(with_refusals(clinic.liveness))
+    for module in (sessions, clinic, users, resources, infusions, audit):
         app.include_router(with_refusals(module.router))
     add_problem_schema(app)  # every refusal is documented as problem+json
     install_pages(app)  # the server-rendered pages and /static

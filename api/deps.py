@@ -1,8 +1,8 @@
 """Typed dependencies: the unit of work, the clock, the caller, paging and the settings.
 
-Those that only look at the request are ``async``: FastAPI runs them on the event loop. A
-plain ``def`` dependency costs a hop to the thread pool and back on every request; only
-``current_actor``, which reads the database, is one.
+They are ``async``: FastAPI runs them on the event loop. A plain ``def`` dependency costs a
+hop to the thread pool and back on every request; ``current_actor`` takes that hop only when
+it has to read the database.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
+from api.answers import answers_of
 from models.ranges import DEFAULT_PAGE, MAX_PAGE, Page
 from models.uow import UnitOfWork
 from planner.errors import Code, PlannerError
 from planner.localtime import Clock
 from planner.roles import Actor, Role
 from services.settings import Settings
-from services.users import actor_for_token
+from services.users import TokenGrant, token_fingerprint, token_grant
 
 T = TypeVar("T")
 
@@ -59,15 +61,25 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def current_actor(
+async def current_actor(
     request: Request,
-    uow: UoW,
-    clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
+    """The caller its bearer token stands for. What a token grants is kept while the data
+    stays the same (``api/answers.py``): revoking it, disabling its user or any other commit
+    starts afresh, and its expiry is checked against the clock every time."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise PlannerError(Code.unauthorized, "send Authorization: Bearer <token>")
-    actor = actor_for_token(uow, credentials.credentials, clock().astimezone(UTC))
+    token = credentials.credentials
+    answers = answers_of(request)
+    stamp = await answers.stamp_for(request)
+    key = ("token", token_fingerprint(token))
+    grant: TokenGrant | None = answers.get(stamp, key)
+    if grant is None:
+        grant = await run_in_threadpool(token_grant, uow_for(request), token)
+        answers.put(stamp, key, grant)
+    clock: Clock = request.app.state.clock  # not a dependency: each one costs every request
+    actor = None if grant is None else grant.actor_at(clock().astimezone(UTC))
     if actor is None:
         raise PlannerError(Code.unauthorized, "the token is unknown, expired or revoked")
     request.state.actor = actor

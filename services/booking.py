@@ -7,6 +7,7 @@ transaction, so two requests for one therapist, patient or room never both succe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from models.calendar import span_around
@@ -100,26 +101,48 @@ def book_session(uow: UnitOfWork, wanted: BookSession, clock: Clock) -> SessionV
         return booked
 
 
-def slots_for(
+@dataclass(frozen=True, slots=True)
+class SlotSearch:
+    """Slots found, and for which "now" the same search answers the same.
+
+    "Now" only hides starts before it, so while it is at or before the window's opening the
+    answer does not depend on it: ``same_until`` is the opening then, with ``same_from``
+    None. Once the window is open it holds for that minute only (both are that minute).
+    """
+
+    slots: list[Placement]
+    same_from: datetime | None
+    same_until: datetime | None
+
+    def holds_at(self, now: datetime) -> bool:
+        after_start = self.same_from is None or self.same_from <= now
+        return after_start and (self.same_until is None or now <= self.same_until)
+
+
+def slot_search(
     uow: UnitOfWork,
     infusion_id: int,
     session_type: str,
     limit: int,
     therapist_id: int | None,
     clock: Clock,
-) -> list[Placement]:
+) -> SlotSearch:
     """Free, bookable slots in the session type's window, best first (clinic's clock)."""
+    now = planning_now(clock)
     with uow.reading():
         zone = uow.clinic.zone()
         infusion = uow.infusions.get(infusion_id)
         kind = uow.session_types.kind(session_type)
         window = uow.calendar.facts(infusion).window(kind.window)
         if window is None:
-            return []
+            return SlotSearch([], None, None)
         near = Interval(window.start, window.end)
-        board = uow.calendar.board_near(infusion, near, zone, planning_now(clock))
+        board = uow.calendar.board_near(infusion, near, zone, now)
         found = find_slots(board, kind, limit=limit, therapist_id=therapist_id)
-        return [slot_view(p, zone) for p in found]
+        slots = [slot_view(p, zone) for p in found]
+        if now <= window.start:
+            return SlotSearch(slots, None, window.start)
+        return SlotSearch(slots, now, now)
 
 
 def move_options(

@@ -171,7 +171,8 @@ def _today(new_uow: Callable[[], UnitOfWork], ids: dict[str, list[int]], clock: 
             clock,
         )
         for key in care_plan:
-            slots = booking.slots_for(new_uow(), infusion.id, key, 1, None, start_of_today)
+            search = booking.slot_search(new_uow(), infusion.id, key, 1, None, start_of_today)
+            slots = search.slots
             if not slots:
                 continue
             wanted = BookSession(infusion.id, key, slots[0].start, slots[0].therapist_id)

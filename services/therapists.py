@@ -102,10 +102,15 @@ def upcoming_time_off(uow: UnitOfWork, clock: Clock) -> list[TimeOffView]:
         return [time_off_view(row, zone) for row in uow.therapists.upcoming_time_off(since)]
 
 
-def therapist_day(uow: UnitOfWork, therapist_id: int, day: date, actor: Actor) -> TherapistDayView:
-    """Working time (shifts minus time off), every session, and the free time left."""
+def require_may_see(actor: Actor, therapist_id: int) -> None:
+    """A therapist asking for another's day is told it does not exist (as for an unknown id)."""
     if not actor.may_see_therapist(therapist_id):
         raise NotFound("therapist", therapist_id)
+
+
+def therapist_day(uow: UnitOfWork, therapist_id: int, day: date, actor: Actor) -> TherapistDayView:
+    """Working time (shifts minus time off), every session, and the free time left."""
+    require_may_see(actor, therapist_id)
     with uow.reading():
         zone = uow.clinic.zone()
         therapist = uow.therapists.get(therapist_id)

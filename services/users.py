@@ -139,15 +139,38 @@ def create_user(uow: UnitOfWork, new: NewUser, clock: Clock, ttl: timedelta) -> 
         return NewUserView(_view(user), token)
 
 
-def actor_for_token(uow: UnitOfWork, token: str, now: datetime) -> Actor | None:
-    """The user a token belongs to, if it is known, unexpired and the user is enabled."""
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """Who an enabled user's token stands for, and until when (None: until revoked)."""
+
+    actor: Actor
+    expires_at: datetime | None
+
+    def actor_at(self, now: datetime) -> Actor | None:
+        if self.expires_at is not None and self.expires_at <= now:
+            return None
+        return self.actor
+
+
+def token_fingerprint(token: str) -> str:
+    """What a token is known by (its stored hash): kept answers use it, never the token."""
+    return hash_token(token)
+
+
+def token_grant(uow: UnitOfWork, token: str) -> TokenGrant | None:
+    """What a known token of an enabled user grants (its expiry checked by the caller)."""
     with uow.reading():
         holder = uow.users.holder_of(token)
         if holder is None or holder.disabled:
             return None
-        if holder.expires_at is not None and holder.expires_at <= now:
-            return None
-        return Actor(holder.user_id, holder.username, Role.named(holder.role), holder.therapist_id)
+        actor = Actor(holder.user_id, holder.username, Role.named(holder.role), holder.therapist_id)
+        return TokenGrant(actor, holder.expires_at)
+
+
+def actor_for_token(uow: UnitOfWork, token: str, now: datetime) -> Actor | None:
+    """The user a token belongs to, if it is known, unexpired and the user is enabled."""
+    grant = token_grant(uow, token)
+    return None if grant is None else grant.actor_at(now)
 
 
 def login(

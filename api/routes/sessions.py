@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 
-from api.deps import AnyUser, ClockDep, KnownQuery, PageDep, Scheduler, UoW, paginate
+from api.answers import KeptBody, kept_json
+from api.deps import AnyUser, ClockDep, KnownQuery, PageDep, Scheduler, UoW, paginate, uow_for
 from api.idempotency import idempotent
 from api.openapi import problems
 from api.params import LocalDate, PathId, QueryId, SessionTypeKey
@@ -22,25 +24,53 @@ from api.schemas.sessions import (
     StatusChange,
 )
 from models.uow import UnitOfWork
+from planner.localtime import planning_now
 from services import booking, sessions, therapists
 from services.views import SessionView
 
 router = APIRouter(prefix="/api", tags=["sessions"], dependencies=[KnownQuery])
+SLOTS = TypeAdapter(list[SlotPublic])
 
 
-@router.get("/infusions/{infusion_id}/slots", tags=["infusions"])
-def get_slots(
+@router.get("/infusions/{infusion_id}/slots", tags=["infusions"], response_model=list[SlotPublic])
+async def get_slots(
     infusion_id: PathId,
     actor: Scheduler,
-    uow: UoW,
+    request: Request,
     clock: ClockDep,
     session_type: SessionTypeKey,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     therapist_id: QueryId = None,
-) -> list[SlotPublic]:
+) -> Response:
     """Free, bookable slots in the session type's window, best first."""
-    found = booking.slots_for(uow, infusion_id, session_type, limit, therapist_id, clock)
-    return [SlotPublic.of(slot) for slot in found]
+    now = planning_now(clock)
+
+    def search() -> KeptBody:
+        found = booking.slot_search(
+            uow_for(request), infusion_id, session_type, limit, therapist_id, lambda: now
+        )
+        return KeptBody(SLOTS.dump_json([SlotPublic.of(s) for s in found.slots]), found.holds_at)
+
+    key = ("slots", infusion_id, session_type, limit, therapist_id)
+    return await kept_json(request, key, search, now)
+
+
+@router.get("/therapists/{therapist_id}/day", tags=["therapists"], response_model=DayPublic)
+async def get_day(
+    therapist_id: PathId,
+    actor: AnyUser,
+    request: Request,
+    date: Annotated[LocalDate, Query()],
+) -> Response:
+    """The therapist's working time, sessions and free time on a day of the clinic's."""
+    therapists.require_may_see(actor, therapist_id)
+    wanted = day(date)
+
+    def compute() -> KeptBody:
+        view = therapists.therapist_day(uow_for(request), therapist_id, wanted, actor)
+        return KeptBody(DayPublic.of(view).model_dump_json().encode())
+
+    return await kept_json(request, ("therapist_day", therapist_id, wanted), compute)
 
 
 @router.post("/sessions", status_code=201, response_model=SessionPublic, responses=problems(409))
@@ -122,13 +152,3 @@ def post_status(
 def undo_status(session_id: PathId, actor: AnyUser, uow: UoW, clock: ClockDep) -> SessionPublic:
     """Undo the last status change, within 10 minutes of it (a mis-tap)."""
     return SessionPublic.of(booking.undo_status(uow, session_id, actor, clock))
-
-
-@router.get("/therapists/{therapist_id}/day", tags=["therapists"])
-def get_day(
-    therapist_id: PathId,
-    actor: AnyUser,
-    uow: UoW,
-    date: Annotated[LocalDate, Query()],
-) -> DayPublic:
-    return DayPublic.of(therapists.therapist_day(uow, therapist_id, day(date), actor))

@@ -105,9 +105,8 @@ def _page(
     if infusion.status != "cancelled":
         for kind in types:
             try:
-                slots[kind.key] = booking.slots_for(
-                    uow, infusion_id, kind.key, TOP_SLOTS, None, clock
-                )
+                found = booking.slot_search(uow, infusion_id, kind.key, TOP_SLOTS, None, clock)
+                slots[kind.key] = found.slots
             except PlannerError as error:
                 slots[kind.key] = error.detail
     return render(
