@@ -48,7 +48,7 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per operation")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--warmup", type=int, default=1, help="seconds before each read")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds before each read")
     parser.add_argument(
         "--configurations", default=",".join(CONFIGURATIONS), help="comma-separated, of these"
     )

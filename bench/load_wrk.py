@@ -20,7 +20,7 @@ class Load:
     seconds: int
     token: str
     # before a read is measured: each of its requests once, then this many seconds of them
-    warmup: int = 1
+    warmup: int = 3
 
 
 @dataclass(frozen=True)
