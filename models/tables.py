@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from models.types import EnumText, UTCDateTime
@@ -147,6 +158,31 @@ class TherapySession(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # iCalendar's SEQUENCE: grows with every change a calendar app must show (below)
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CalendarFeed(Base):
+    """A secret calendar URL of a therapist or a room; its token is kept only as a hash."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (
+        Index(
+            "ux_calendar_feeds_live_owner",
+            "owner_kind",
+            "owner_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None]
 
 
 class IdempotencyKey(Base):
@@ -203,3 +239,15 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+CALENDAR_FIELDS = ("start", "end", "therapist_id", "room_id", "status")
+
+
+@event.listens_for(TherapySession, "before_update")
+def _next_sequence(_mapper: Any, _connection: Any, row: TherapySession) -> None:
+    """A move, a new therapist or room, or a new status grows the session's ``sequence``:
+    calendar apps take an event with a higher SEQUENCE as the newer one (RFC 5545)."""
+    state = inspect(row)
+    if any(state.attrs[name].history.has_changes() for name in CALENDAR_FIELDS):
+        row.sequence = (row.sequence or 0) + 1

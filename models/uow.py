@@ -25,6 +25,7 @@ from models.db import hold_startup_lock, reading_engine
 from models.repositories.audit import AuditRepository
 from models.repositories.catalog import PatientRepository, RoomRepository, SessionTypeRepository
 from models.repositories.clinic import ClinicRepository
+from models.repositories.feeds import FeedRepository
 from models.repositories.idempotency import IdempotencyRepository
 from models.repositories.infusions import InfusionRepository
 from models.repositories.sessions import SessionRepository
@@ -79,6 +80,7 @@ class UnitOfWork:
     users: UserRepository
     audit_log: AuditRepository
     idempotency: IdempotencyRepository
+    feeds: FeedRepository
     calendar: Calendar
 
     def __init__(self, factory: sessionmaker[Session], audit: ContextSource | None = None) -> None:
@@ -125,6 +127,7 @@ class UnitOfWork:
         self.users = UserRepository(db)
         self.audit_log = AuditRepository(db)
         self.idempotency = IdempotencyRepository(db)
+        self.feeds = FeedRepository(db)
         self.calendar = Calendar(
             db,
             for_update=not self._reading,

@@ -50,6 +50,7 @@ def prepare(client: TestClient, site: Site) -> dict[str, Any]:
     made["p4"] = api.patient("Pat Four")["id"]
     made["book_inf"] = api.infusion(made["p4"], "2026-03-14T07:00")["id"]
     made["preview_inf"] = api.infusion(made["p4"], "2026-03-15T07:00", care_plan=[REHAB])["id"]
+    made["gym"] = api.room("Audit gym")["id"]
     return made
 
 
@@ -236,6 +237,27 @@ def _undo_status(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
     )
 
 
+def _therapist_feed(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
+    ok(c.post(f"/api/therapists/{s.t1}/feed", headers=s.dana), 201)
+    return Expect("therapist", s.t1, "dana")
+
+
+def _end_therapist_feed(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
+    """Runs after ``_therapist_feed``: there is a feed to end."""
+    assert c.delete(f"/api/therapists/{s.t1}/feed", headers=s.dana).status_code == 204
+    return Expect("therapist", s.t1, "dana")
+
+
+def _room_feed(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
+    ok(c.post(f"/api/rooms/{m['gym']}/feed", headers=ADMIN), 201)
+    return Expect("room", m["gym"], "admin")
+
+
+def _end_room_feed(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
+    assert c.delete(f"/api/rooms/{m['gym']}/feed", headers=ADMIN).status_code == 204
+    return Expect("room", m["gym"], "admin")
+
+
 WRITE_CASES: dict[tuple[str, str], Call] = {
     ("POST", "/api/login"): _login,
     ("POST", "/api/logout"): _logout,
@@ -248,6 +270,10 @@ WRITE_CASES: dict[tuple[str, str], Call] = {
     ("PATCH", "/api/therapists/{therapist_id}"): _patch_therapist,
     ("POST", "/api/therapists/{therapist_id}/time-off"): _time_off,
     ("POST", "/api/rooms"): _room,
+    ("POST", "/api/therapists/{therapist_id}/feed"): _therapist_feed,
+    ("DELETE", "/api/therapists/{therapist_id}/feed"): _end_therapist_feed,
+    ("POST", "/api/rooms/{room_id}/feed"): _room_feed,
+    ("DELETE", "/api/rooms/{room_id}/feed"): _end_room_feed,
     ("POST", "/api/session-types"): _session_type,
     ("POST", "/api/patients"): _patient,
     ("POST", "/api/infusions"): _infusion,

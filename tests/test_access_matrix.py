@@ -40,6 +40,7 @@ USER = "any authenticated user"
 SCHEDULER = "scheduler"
 ADMIN_ONLY = "admin"
 OWN = "therapist: own only"
+OWN_OR_ADMIN = "therapist: own; administrator: any"
 
 Body = Callable[[Site], Any]
 
@@ -94,6 +95,11 @@ EXPECTED: dict[tuple[str, str], Case] = {
         SCHEDULER, lambda s: {"start": "2026-04-01T08:00", "end": "2026-04-01T09:00"}
     ),
     ("GET", "/api/therapists/{therapist_id}/day"): Case(OWN, params={"date": DAY}),
+    ("POST", "/api/therapists/{therapist_id}/feed"): Case(OWN_OR_ADMIN),
+    ("DELETE", "/api/therapists/{therapist_id}/feed"): Case(OWN_OR_ADMIN),
+    ("POST", "/api/rooms/{room_id}/feed"): Case(ADMIN_ONLY, ids={"room_id": "gym"}),
+    ("DELETE", "/api/rooms/{room_id}/feed"): Case(ADMIN_ONLY, ids={"room_id": "gym"}),
+    ("GET", "/api/patients/{patient_id}/sessions.ics"): Case(SCHEDULER),
     ("POST", "/api/rooms"): Case(SCHEDULER, lambda s: {"name": "Gym", "kind": "gym"}),
     ("GET", "/api/rooms"): Case(USER),
     ("POST", "/api/session-types"): Case(
@@ -168,7 +174,7 @@ DEFAULT_IDS = {
     "session_id": "s1",
 }
 
-RANK = {ANYONE: 0, USER: 1, OWN: 1, SCHEDULER: 2, ADMIN_ONLY: 3}
+RANK = {ANYONE: 0, USER: 1, OWN: 1, OWN_OR_ADMIN: 1, SCHEDULER: 2, ADMIN_ONLY: 3}
 CALLERS = ["no token", "other therapist", "therapist", "scheduler", "admin"]
 CALLER_RANK = {"therapist": 1, "other therapist": 1, "scheduler": 2, "admin": 3}
 
@@ -192,6 +198,7 @@ def test_access_matrix(app: FastAPI, client: TestClient, site: Site, clock: Fake
     api = site.api
     extra: dict[str, Any] = {}
     extra["victim"], _ = make_user(api, "victim", "scheduler")
+    extra["gym"] = api.room("Matrix gym")["id"]
     make_user(api, "matrix-login", "scheduler", password=PASSWORD)
     headers: dict[str, dict[str, str]] = {
         "no token": {},
@@ -238,9 +245,20 @@ def _judge(access: str, caller: str, response: Any) -> str | None:
         return _problem(response, 404, "not_found")
     if access == OWN and caller == "therapist":
         return None if status == 200 else "the owning therapist is refused"
+    if access == OWN_OR_ADMIN:
+        return _own_or_admin(caller, response)
     if CALLER_RANK[caller] < RANK[access]:
         return _problem(response, 403, "forbidden")
     return "an allowed caller is refused" if status in (401, 403) else None
+
+
+def _own_or_admin(caller: str, response: Any) -> str | None:
+    """A therapist's own calendar feed: the therapist or an administrator, not staff."""
+    if caller == "other therapist":
+        return _problem(response, 404, "not_found")
+    if caller == "scheduler":
+        return _problem(response, 403, "forbidden")
+    return None if 200 <= response.status_code < 300 else "the owner or an administrator is refused"
 
 
 def _problem(response: Any, status: int, code: str) -> str | None:

@@ -65,13 +65,15 @@ def test_every_refusal_is_documented_as_problem_json(document: dict[str, Any]) -
 def test_each_route_documents_the_statuses_it_can_answer_with(document: dict[str, Any]) -> None:
     ops = dict(operations(document))
     assert statuses(ops["GET /api/health"]) == {200, 422}  # unknown query parameters
+    assert statuses(ops["GET /feeds/{token}.ics"]) == {200, 404, 422, 503}
     assert statuses(ops["GET /api/clinic"]) == {200, 401, 422, 503}
     assert statuses(ops["POST /api/login"]) == {200, 401, 413, 422, 429, 503}
     assert statuses(ops["GET /api/sessions"]) == {200, 401, 404, 422, 503}
     assert statuses(ops["POST /api/sessions"]) == {201, 401, 403, 409, 413, 422, 503}
     assert statuses(ops["PATCH /api/users/{user_id}"]) == {200, 401, 403, 404, 413, 422, 503}
     for name, operation in ops.items():
-        if name not in {"GET /api/health", "POST /api/login"}:
+        # no token: health, login, and a calendar feed (its secret URL is the key)
+        if name not in {"GET /api/health", "POST /api/login", "GET /feeds/{token}.ics"}:
             assert 401 in statuses(operation), name
         if "{" in name:
             assert 404 in statuses(operation), name

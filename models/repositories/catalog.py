@@ -36,6 +36,12 @@ class RoomRepository:
         self.db.flush()
         return row
 
+    def get(self, room_id: int) -> Room:
+        row = self.db.get(Room, room_id)
+        if row is None:
+            raise NotFound("room", room_id)
+        return row
+
     def page(self, page: Page) -> list[Room]:
         query = select(Room).order_by(Room.id).limit(page.limit + 1).offset(page.offset)
         return list(self.db.scalars(query))

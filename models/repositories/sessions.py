@@ -121,6 +121,30 @@ class SessionRepository:
             query = query.where(TherapySession.patient_id == patient_id)
         return list(self.db.scalars(query.limit(page.limit + 1).offset(page.offset)))
 
+    def for_calendar(
+        self,
+        lo: datetime,
+        hi: datetime,
+        *,
+        therapist_id: int | None = None,
+        room_id: int | None = None,
+        patient_id: int | None = None,
+    ) -> list[TherapySession]:
+        """Sessions of any status overlapping ``[lo, hi)`` of one therapist, room or patient
+        (a calendar feed shows cancelled ones too), in time order."""
+        query = (
+            select(TherapySession)
+            .where(overlapping(TherapySession.start, TherapySession.end, lo, hi, LONGEST_SESSION))
+            .order_by(TherapySession.start, TherapySession.id)
+        )
+        if therapist_id is not None:
+            query = query.where(TherapySession.therapist_id == therapist_id)
+        if room_id is not None:
+            query = query.where(TherapySession.room_id == room_id)
+        if patient_id is not None:
+            query = query.where(TherapySession.patient_id == patient_id)
+        return list(self.db.scalars(query))
+
     def of_therapist_between(
         self, therapist_id: int, lo: datetime, hi: datetime
     ) -> list[TherapySession]:

@@ -13,13 +13,14 @@ from planner.errors import PlannerError
 from planner.protocol import Window
 from planner.roles import Role
 from planner.sessions import SessionStatus
-from services import catalog, infusions, therapists
+from services import catalog, feeds, infusions, therapists
 from services.clinic import get_clinic
+from services.feeds import FeedOwner
 from services.views import TherapistDayView
 from web import access
 from web.board import type_classes
 from web.pages.board import chosen_day, day_links
-from web.render import error_page, redirect, render
+from web.render import error_page, redirect, refused, render
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = {
@@ -110,8 +111,33 @@ def therapist_day(
             "self_url": f"{base}?date={day.isoformat()}",
             "print_url": f"{base}?date={day.isoformat()}&print=1",
             "mine": actor.therapist_id == therapist_id,
+            "admin": actor.at_least(Role.admin),
             "now": request.app.state.clock().astimezone(clinic.zone),
             **day_links(base, day),
+        },
+    )
+
+
+@router.post("/therapists/{therapist_id}/feed", response_class=HTMLResponse)
+def subscribe(
+    request: Request, therapist_id: int, actor: access.PageActor, form: access.Form
+) -> Response:
+    """A new calendar URL for the therapist's phone, shown once (the old one ends)."""
+    uow = access.unit_of_work(request)
+    back = f"/therapists/{therapist_id}/day"
+    try:
+        clock = request.app.state.clock
+        token = feeds.issue_feed(uow, actor, FeedOwner.therapist, therapist_id, clock)
+    except PlannerError as error:
+        return refused(back, error, "No calendar link was made")
+    url = str(request.url_for("get_feed", token=token))
+    return render(
+        request,
+        "subscribe.html",
+        {
+            "url": url,
+            "webcal": "webcal://" + url.split("://", 1)[1],
+            "back": back,
         },
     )
 
