@@ -4,8 +4,10 @@ app or from anywhere else, is seen by the very next read. On both databases."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -14,6 +16,15 @@ from sqlalchemy import text
 from models.db import make_engine
 from models.stamp import DataStamp, SharedReads
 from tests.support import ADMIN, Api, FakeClock, counted
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: a browser test earlier in the session may
+    have left an event loop running on this one."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def _clinic(api: Api) -> tuple[Any, Any]:
@@ -28,7 +39,7 @@ def _day(api: Api, therapist_id: int) -> Any:
 
 
 def test_the_stamp_changes_with_every_commit_and_only_then(database_url: str) -> None:
-    asyncio.run(_stamp_changes_with_every_commit_and_only_then(database_url))
+    _run(_stamp_changes_with_every_commit_and_only_then(database_url))
 
 
 async def _stamp_changes_with_every_commit_and_only_then(database_url: str) -> None:
@@ -151,7 +162,7 @@ def test_stamp_reads_asked_together_are_shared_and_never_begin_before_the_ask() 
         alone = await shared.read()
         return [await first], list(burst), [alone, len(started)]
 
-    first, burst, (alone, reads) = asyncio.run(scenario())
+    first, burst, (alone, reads) = _run(scenario())
     assert first == [1]
     assert burst == [2] * 15  # the read that began after they asked, one for all of them
     assert alone == 3 and reads == 3
