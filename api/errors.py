@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api.deps import uow_for
+from api.fhir_outcome import operation_outcome, under_fhir
 from api.schemas.problems import Problem, ProblemConflict, ProblemFieldError
 from planner.errors import Code, PlannerError
 from services.audit import record_denial
@@ -157,17 +158,23 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
+def _shaped(request: Request, answer: JSONResponse) -> JSONResponse:
+    """Under ``/fhir`` a refusal is an OperationOutcome; everywhere else problem+json."""
+    return operation_outcome(answer) if under_fhir(request) else answer
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PlannerError)
     def _planner_error(request: Request, exc: PlannerError) -> JSONResponse:
         if exc.code in DENIALS:
             _record_denial(request, exc.code)
-        return problem_for(exc)
+        return _shaped(request, problem_for(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail, errors, omitted = _validation_detail(exc)
-        return problem(Code.validation_error, detail, errors=errors, errors_omitted=omitted)
+        answer = problem(Code.validation_error, detail, errors=errors, errors_omitted=omitted)
+        return _shaped(request, answer)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -178,12 +185,13 @@ def install(app: FastAPI) -> None:
             detail = "no such resource"
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
-        return problem(code, detail, headers)
+        return _shaped(request, problem(code, detail, headers))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log_unexpected(request, exc)
-        return problem(Code.internal_error, "an unexpected error occurred; it has been logged")
+        detail = "an unexpected error occurred; it has been logged"
+        return _shaped(request, problem(Code.internal_error, detail))
 
 
 def log_unexpected(request: Request, exc: BaseException) -> None:

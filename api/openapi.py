@@ -68,10 +68,19 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: _response(status) for status in statuses}
 
 
-def _response(status: int) -> dict[str, Any]:
+OUTCOME_SCHEMA = {
+    "type": "object",
+    "description": "A FHIR OperationOutcome: the issue's details carry the refusal's code.",
+    "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array"}},
+    "required": ["resourceType", "issue"],
+}
+
+
+def _response(status: int, media_type: str = PROBLEM) -> dict[str, Any]:
+    schema = {"$ref": REF_PREFIX + "Problem"} if media_type == PROBLEM else OUTCOME_SCHEMA
     response: dict[str, Any] = {
         "description": WHY[status],
-        "content": {PROBLEM: {"schema": {"$ref": REF_PREFIX + "Problem"}}},
+        "content": {media_type: {"schema": schema}},
     }
     if status in HEADERS:
         response["headers"] = HEADERS[status]
@@ -112,15 +121,16 @@ def _all_params(dependant: Dependant) -> Iterator[object]:
         yield from _all_params(sub)
 
 
-def with_refusals(router: APIRouter) -> APIRouter:
+def with_refusals(router: APIRouter, media_type: str = PROBLEM) -> APIRouter:
     """``router`` with every route's refusals in its ``responses`` (before it is included:
-    FastAPI copies the routes' responses when the app first looks at them)."""
+    FastAPI copies the routes' responses when the app first looks at them), answered as
+    ``media_type`` (problem+json; FHIR's OperationOutcome under ``/fhir``)."""
     for route in router.routes:
         if isinstance(route, APIRoute) and route.include_in_schema:
             declared = {int(status) for status in route.responses}
             wanted = derived_statuses(route) | declared
             route.responses = {
-                status: {**_response(status), **route.responses.get(status, {})}
+                status: {**_response(status, media_type), **route.responses.get(status, {})}
                 for status in sorted(wanted)
             }
     return router

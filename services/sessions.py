@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from models.ranges import Page
@@ -11,6 +11,7 @@ from models.tables import TherapySession
 from models.uow import UnitOfWork
 from planner.errors import NotFound
 from planner.roles import Actor
+from planner.sessions import SessionStatus
 from services.views import SessionView, session_view
 
 
@@ -44,8 +45,12 @@ def list_sessions(
     day: date | None = None,
     therapist_id: int | None = None,
     patient_id: int | None = None,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    statuses: Sequence[SessionStatus] | None = None,
 ) -> list[SessionView]:
-    """Sessions by local day, therapist and patient; a therapist sees only its own."""
+    """Sessions by local day, start, therapist, patient and status; a therapist sees only
+    its own."""
     if actor.is_therapist_only:
         if therapist_id is not None and therapist_id != actor.therapist_id:
             raise NotFound("therapist", therapist_id)
@@ -53,6 +58,12 @@ def list_sessions(
     with uow.reading():
         zone = uow.clinic.zone()
         rows = uow.sessions.listed(
-            zone, page, day=day, therapist_id=therapist_id, patient_id=patient_id
+            zone,
+            page,
+            day=day,
+            therapist_id=therapist_id,
+            patient_id=patient_id,
+            starts=(starts_from, starts_before),
+            statuses=statuses,
         )
         return session_views(uow, rows, zone)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -110,11 +110,21 @@ class SessionRepository:
         day: date | None = None,
         therapist_id: int | None = None,
         patient_id: int | None = None,
+        starts: tuple[datetime | None, datetime | None] = (None, None),
+        statuses: Sequence[SessionStatus] | None = None,
     ) -> list[TherapySession]:
-        """Sessions by local day, therapist and patient, in time order (one page)."""
+        """Sessions by local day, start ``[lo, hi)``, therapist, patient and status, in time
+        order (one page)."""
         query = select(TherapySession).order_by(TherapySession.start, TherapySession.id)
         if day is not None:
             query = query.where(on_local_day(TherapySession.start, day, zone))
+        lo, hi = starts
+        if lo is not None:
+            query = query.where(TherapySession.start >= lo)
+        if hi is not None:
+            query = query.where(TherapySession.start < hi)
+        if statuses is not None:
+            query = query.where(TherapySession.status.in_(list(statuses)))
         if therapist_id is not None:
             query = query.where(TherapySession.therapist_id == therapist_id)
         if patient_id is not None:
