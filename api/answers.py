@@ -68,9 +68,6 @@ class Answers:
             while len(self._kept) > self._capacity:
                 self._kept.popitem(last=False)
 
-    def __len__(self) -> int:
-        return len(self._kept)
-
     async def close(self) -> None:
         await self._stamp.close()
 

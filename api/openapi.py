@@ -10,7 +10,8 @@ here rather than written on each route (where a new route could forget them):
 - it takes parameters or a body, or refuses unknown query parameters (``known_query``):
   422 (malformed, or refused by a rule on its values);
 - it takes a body: 413 (``PLANNER_MAX_BODY_BYTES``, refused before it is read);
-- it opens a unit of work (``get_uow``): 503 ``database_busy``, with ``Retry-After``.
+- it opens a unit of work (``get_uow``) or checks a token (``current_actor``, which reads the
+  database when the token's grant is not kept): 503 ``database_busy``, with ``Retry-After``.
 
 What only the use case knows (409 for a rule of the clinic's state, 404 for an id in the
 query, 401 and 429 at login) each route declares with ``responses=problems(...)``.
@@ -108,7 +109,7 @@ def derived_statuses(route: APIRoute) -> set[int]:
         statuses |= {413, 422}
     if any(_all_params(dependant)) or known_query in calls:
         statuses.add(422)
-    if get_uow in calls:
+    if get_uow in calls or current_actor in calls:  # the token check may read the database
         statuses.add(503)
     return statuses
 

@@ -120,7 +120,7 @@ def patient_calendar(uow: UnitOfWork, patient_id: int, clock: Clock) -> bytes:
             for r in uow.sessions.for_calendar(now, now + PATIENT_AHEAD, patient_id=patient_id)
             if r.status in ACTIVE and r.start >= now
         ]
-        therapists = {r.therapist_id: uow.therapists.get(r.therapist_id).name for r in rows}
+        therapists = {t: uow.therapists.get(t).name for t in {r.therapist_id for r in rows}}
         entries = _entries(uow, rows, {r.id: therapists[r.therapist_id] for r in rows})
         clinic = uow.clinic.row()
         body = calendar_document(

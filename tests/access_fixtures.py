@@ -55,13 +55,7 @@ class Site:
 
 
 def book(api: Api, infusion_id: int, start: str, therapist_id: int) -> int:
-    body = {
-        "infusion_id": infusion_id,
-        "session_type": REHAB,
-        "start": start,
-        "therapist_id": therapist_id,
-    }
-    return int(api.ok("POST", "/api/sessions", body, 201)["id"])
+    return int(api.book(infusion_id, REHAB, start, therapist_id)["id"])
 
 
 def make_user(api: Api, username: str, role: str, **extra: Any) -> tuple[int, Headers]:

@@ -109,6 +109,16 @@ class Api:
             "POST", "/api/infusions", {"patient_id": patient_id, "start": start, **extra}, 201
         )
 
+    def book(
+        self, infusion_id: int, session_type: str, start: str, therapist_id: int | None = None
+    ) -> Any:
+        """``POST /api/sessions`` (no therapist: the best free one); the session booked."""
+        body: dict[str, Any] = {"infusion_id": infusion_id, "session_type": session_type}
+        body["start"] = start
+        if therapist_id is not None:
+            body["therapist_id"] = therapist_id
+        return self.ok("POST", "/api/sessions", body, 201)
+
 
 @contextmanager
 def counted(app: FastAPI) -> Iterator[list[str]]:

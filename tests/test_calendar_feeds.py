@@ -26,13 +26,7 @@ def _booked(api: Api) -> tuple[Any, list[Any]]:
     sessions = []
     for day in ("2026-03-07", "2026-03-09", "2026-03-12"):
         infusion = api.infusion(patient, f"{day}T07:00")
-        body = {
-            "infusion_id": infusion["id"],
-            "session_type": "rehab",
-            "start": f"{day}T11:10",
-            "therapist_id": therapist["id"],
-        }
-        sessions.append(api.ok("POST", "/api/sessions", body, 201))
+        sessions.append(api.book(infusion["id"], "rehab", f"{day}T11:10", therapist["id"]))
     assert room["id"]
     return therapist, sessions
 
@@ -164,8 +158,7 @@ def test_a_rooms_feed_shows_the_sessions_in_the_room(client: TestClient, api: Ap
     room = api.room("Gym 1", "gym")
     patient = api.patient(PATIENT)["id"]
     infusion = api.infusion(patient, "2026-03-10T07:00")
-    body = {"infusion_id": infusion["id"], "session_type": "gym_rehab", "start": "2026-03-10T11:10"}
-    booked = api.ok("POST", "/api/sessions", body, 201)
+    booked = api.book(infusion["id"], "gym_rehab", "2026-03-10T11:10")
     url = api.ok("POST", f"/api/rooms/{room['id']}/feed", None, 201)["url"]
     events = _events(client, urlsplit(url).path)
     [event] = events.values()

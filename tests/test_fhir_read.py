@@ -52,13 +52,7 @@ def _clinic(api: Api) -> dict[str, Any]:
         (pat, dana, "2026-03-11"),
     ):
         infusion = api.infusion(patient, f"{day}T07:00")
-        body = {
-            "infusion_id": infusion["id"],
-            "session_type": "rehab",
-            "start": f"{day}T11:10",
-            "therapist_id": therapist["id"],
-        }
-        booked.append(api.ok("POST", "/api/sessions", body, 201))
+        booked.append(api.book(infusion["id"], "rehab", f"{day}T11:10", therapist["id"]))
     return {"dana": dana, "eli": eli, "room": room, "pat": pat, "quinn": quinn, "s": booked}
 
 

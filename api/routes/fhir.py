@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import StringConstraints
 
-from api.deps import AnyUser, ClockDep, KnownQuery, UoW
+from api.deps import AnyUser, KnownQuery, UoW
 from api.params import PathId
 from models.ranges import MAX_PAGE, Page
 from planner.errors import NotFound, ValidationFailed
@@ -51,17 +51,18 @@ def _answer(body: FhirResource) -> JSONResponse:
 
 
 def _bundle(
-    request: Request, resources: list[FhirResource], next_offset: int | None
+    request: Request, resources: list[FhirResource], *, offset: int = 0, more: bool = False
 ) -> JSONResponse:
-    """A ``searchset``; ``total`` when this page is the last (else a ``next`` link)."""
+    """A ``searchset`` page from ``offset``: a ``next`` link while ``more`` remain, else the
+    ``total``."""
     base = str(request.base_url).rstrip("/") + "/fhir"
     links = [{"relation": "self", "url": str(request.url)}]
     bundle: FhirResource = {"resourceType": "Bundle", "type": "searchset", "link": links}
-    if next_offset is None:
-        bundle["total"] = len(resources) + _offset_of(request)
-    else:
-        url = request.url.include_query_params(_offset=next_offset)
+    if more:
+        url = request.url.include_query_params(_offset=offset + len(resources))
         links.append({"relation": "next", "url": str(url)})
+    else:
+        bundle["total"] = offset + len(resources)
     bundle["entry"] = [
         {
             "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
@@ -73,13 +74,16 @@ def _bundle(
     return _answer(bundle)
 
 
-def _offset_of(request: Request) -> int:
-    text = request.query_params.get("_offset", "0")
-    return int(text) if text.isdigit() else 0
-
-
 def _only(resources: list[FhirResource], wanted: str | None) -> list[FhirResource]:
     return [r for r in resources if wanted is None or r["id"] == wanted]
+
+
+def _one(resources: list[FhirResource], kind: str, ident: int) -> JSONResponse:
+    """The resource with id ``ident`` among ``resources``, or 404."""
+    found = _only(resources, str(ident))
+    if not found:
+        raise NotFound(kind, ident)
+    return _answer(found[0])
 
 
 def _id_of(reference: str | None, kind: str) -> int | None:
@@ -103,7 +107,7 @@ def search_practitioners(
     request: Request, actor: AnyUser, uow: UoW, wanted: FhirId = None
 ) -> JSONResponse:
     found = [fhir.practitioner(t) for t in therapists.list_therapists(uow, EVERY)]
-    return _bundle(request, _only(found, wanted), None)
+    return _bundle(request, _only(found, wanted))
 
 
 @router.get("/Practitioner/{therapist_id}")
@@ -116,15 +120,12 @@ def search_locations(
     request: Request, actor: AnyUser, uow: UoW, wanted: FhirId = None
 ) -> JSONResponse:
     found = [fhir.location(r) for r in catalog.list_rooms(uow, EVERY)]
-    return _bundle(request, _only(found, wanted), None)
+    return _bundle(request, _only(found, wanted))
 
 
 @router.get("/Location/{room_id}")
 def read_location(room_id: PathId, actor: AnyUser, uow: UoW) -> JSONResponse:
-    found = _only([fhir.location(r) for r in catalog.list_rooms(uow, EVERY)], str(room_id))
-    if not found:
-        raise NotFound("Location", room_id)
-    return _answer(found[0])
+    return _one([fhir.location(r) for r in catalog.list_rooms(uow, EVERY)], "Location", room_id)
 
 
 @router.get("/HealthcareService")
@@ -132,16 +133,13 @@ def search_services(
     request: Request, actor: AnyUser, uow: UoW, wanted: FhirId = None
 ) -> JSONResponse:
     found = [fhir.healthcare_service(k) for k in catalog.list_session_types(uow, EVERY)]
-    return _bundle(request, _only(found, wanted), None)
+    return _bundle(request, _only(found, wanted))
 
 
 @router.get("/HealthcareService/{type_id}")
 def read_service(type_id: PathId, actor: AnyUser, uow: UoW) -> JSONResponse:
-    kinds = catalog.list_session_types(uow, EVERY)
-    found = _only([fhir.healthcare_service(k) for k in kinds], str(type_id))
-    if not found:
-        raise NotFound("HealthcareService", type_id)
-    return _answer(found[0])
+    found = [fhir.healthcare_service(k) for k in catalog.list_session_types(uow, EVERY)]
+    return _one(found, "HealthcareService", type_id)
 
 
 @router.get("/Schedule")
@@ -159,7 +157,7 @@ def search_schedules(
         for t in therapists.list_therapists(uow, EVERY)
         if whose is None or t.id == whose
     ]
-    return _bundle(request, _only(found, wanted), None)
+    return _bundle(request, _only(found, wanted))
 
 
 @router.get("/Schedule/{therapist_id}")
@@ -187,7 +185,6 @@ def search_appointments(
     request: Request,
     actor: AnyUser,
     uow: UoW,
-    clock: ClockDep,
     when: Annotated[list[DateParameter] | None, Query(alias="date")] = None,
     practitioner: Annotated[str | None, Query(pattern=PRACTITIONER)] = None,
     patient: Annotated[str | None, Query(pattern=PATIENT)] = None,
@@ -212,10 +209,9 @@ def search_appointments(
         starts_before=hi,
         statuses=statuses,
     )
-    more = len(found) > count
     kinds, rooms = _catalog(uow)
     resources = [fhir.appointment(s, kinds, rooms) for s in found[:count]]
-    return _bundle(request, resources, offset + count if more else None)
+    return _bundle(request, resources, offset=offset, more=len(found) > count)
 
 
 def _catalog(uow: Any) -> tuple[dict[str, Any], dict[int, str]]:
@@ -241,8 +237,9 @@ def _date_range(values: list[str], zone: Any) -> tuple[datetime | None, datetime
     lo: datetime | None = None
     hi: datetime | None = None
     for value in values:
-        prefix = value[:2] if value[:2] in {"eq", "ge", "gt", "le", "lt"} else "eq"
-        first, after = _bounds(value.removeprefix(prefix) if value[:2] == prefix else value, zone)
+        given = value[:2] in {"eq", "ge", "gt", "le", "lt"}
+        prefix = value[:2] if given else "eq"
+        first, after = _bounds(value[2:] if given else value, zone)
         low = {"eq": first, "ge": first, "gt": after}.get(prefix)
         high = {"eq": after, "lt": first, "le": after}.get(prefix)
         lo = max(lo, low) if lo and low else (low or lo)
