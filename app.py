@@ -21,9 +21,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.answers import Answers
 from api.body_limit import BodyLimit
+from api.fhir_search import FHIR_JSON
 from api.forwarded import Network, client_address
 from api.openapi import add_problem_schema, with_refusals
-from api.routes import audit, clinic, feeds, fhir, infusions, resources, sessions, users
+from api.routes import (
+    audit,
+    clinic,
+    feeds,
+    fhir,
+    fhir_scheduling,
+    infusions,
+    resources,
+    sessions,
+    users,
+)
 from models.audit import AuditContext
 from models.db import make_engine, session_factory
 from models.stamp import DataStamp
@@ -173,7 +184,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     for module in (sessions, clinic, users, resources, infusions, feeds, audit):
         app.include_router(with_refusals(module.router))
     app.include_router(with_refusals(feeds.public))
-    app.include_router(with_refusals(fhir.router, fhir.FHIR_JSON))
+    # scheduling first: ``/fhir/Appointment/$find`` before ``/fhir/Appointment/{id}``
+    for fhir_module in (fhir_scheduling, fhir):
+        app.include_router(with_refusals(fhir_module.router, FHIR_JSON))
     add_problem_schema(app)  # every refusal is documented as problem+json
     install_pages(app)  # the server-rendered pages and /static
     # The last added is the outermost. BodyLimit runs before anything reads a body; the

@@ -34,13 +34,7 @@ def operation_outcome(problem: JSONResponse) -> JSONResponse:
     """The problem+json answer ``problem`` as an OperationOutcome."""
     body: dict[str, Any] = json.loads(bytes(problem.body))
     status = problem.status_code
-    diagnostics = str(body.get("detail", ""))
-    errors = body.get("errors") or []
-    if errors:
-        listed = "; ".join(
-            f"{'.'.join(map(str, e.get('loc', [])))}: {e.get('msg')}" for e in errors
-        )
-        diagnostics = f"{diagnostics} ({listed})"
+    diagnostics = str(body.get("detail", ""))  # it names each refused field already
     issue = {
         "severity": "error",
         "code": ISSUE_TYPES.get(status, "exception" if status >= 500 else "processing"),

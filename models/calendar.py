@@ -128,9 +128,18 @@ class Calendar:
         moving session wherever it is, takes ``board``.)"""
         return self._board(infusion, near, zone, now, therapist_ids, None, near=True)
 
+    def open_board(
+        self, facts: InfusionFacts, zone: ZoneInfo, now: datetime, therapist_ids: list[int] | None
+    ) -> Board:
+        """The therapists' and rooms' calendar over ``facts``' one window, for no patient
+        (``planner.slots.open_window``): free slots, whoever they are for. Reads only."""
+        window = facts.windows[0]
+        near = Interval(window.start, window.end)
+        return self._board(None, near, zone, now, therapist_ids, None, near=True, facts=facts)
+
     def _board(
         self,
-        infusion: Infusion,
+        infusion: Infusion | None,
         span: Interval,
         zone: ZoneInfo,
         now: datetime,
@@ -138,8 +147,9 @@ class Calendar:
         patient_ids: list[int] | None,
         *,
         near: bool,
+        facts: InfusionFacts | None = None,
     ) -> Board:
-        patients = sorted(set(patient_ids or []) | {infusion.patient_id})
+        patients = sorted(set(patient_ids or []) | ({infusion.patient_id} if infusion else set()))
         if self.for_update:
             self.patients.lock(patients)
         therapists = self.therapists.listed(therapist_ids, for_update=self.for_update)
@@ -156,14 +166,17 @@ class Calendar:
         first, last = local_date(span.start, zone), local_date(span.end, zone)
         sessions = self.sessions.not_cancelled_between(span.start, span.end)
         infusions = self.infusions.of_patients_between(patients, span.start, span.end)
-        names = self.patients.names_of({i.patient_id for i in infusions} | {infusion.patient_id})
+        names = self.patients.names_of({i.patient_id for i in infusions} | set(patients))
         kinds = {key: in_sentence(kind.title) for key, kind in self.session_types.kinds().items()}
         occupations = _session_occupations(sessions, kinds)
         occupations += [_infusion_occupation(i, names) for i in infusions]
+        if infusion is not None:
+            facts = self.facts(infusion, names.get(infusion.patient_id, ""))
+        assert facts is not None, "a board is for an infusion or for open facts"
         return Board(
             zone=zone,
             now=now,
-            infusion=self.facts(infusion, names.get(infusion.patient_id, "")),
+            infusion=facts,
             therapists={
                 t.id: therapist_state(t, time_off.get(t.id, []), first, last, zone)
                 for t in therapists

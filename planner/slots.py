@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from planner.board import Board, Placement, SessionKind, TherapistState
+from planner.board import Board, InfusionFacts, Placement, SessionKind, TherapistState
 from planner.errors import Code, PlannerError
 from planner.intervals import Interval, merge, subtract
 from planner.protocol import Window
@@ -100,20 +100,24 @@ def find_slots(
     limit: int = 10,
     therapist_id: int | None = None,
     per_start: int | None = None,
+    within: Interval | None = None,
 ) -> list[Placement]:
     """The ``limit`` best bookable slots for ``kind`` in its window, best first; with
-    ``per_start``, at most that many (therapists, rooms) at any one time."""
+    ``per_start``, at most that many (therapists, rooms) at any one time; with ``within``,
+    only slots lying wholly inside it."""
     infusion = board.infusion
     if infusion.cancelled:
         raise PlannerError(Code.infusion_cancelled, f"infusion {infusion.id} is cancelled")
     window = infusion.window(kind.window)
     if window is None:
         return []
-    lo, hi = max(window.start, board.now), window.end - kind.duration
+    closing = window.end if within is None else min(window.end, within.end)
+    opening = window.start if within is None else max(window.start, within.start)
+    lo, hi = max(opening, board.now), closing - kind.duration
     if hi < lo:
         return []
     patient_busy = merge(o.span for o in board.occupying_patient(infusion.patient_id) if o.active)
-    room_free = _room_free(board, kind, Interval(lo, window.end))
+    room_free = _room_free(board, kind, Interval(lo, closing))
     search = _Search(board, kind, window, lo, hi, patient_busy, room_free)
     ranked = [
         candidate
@@ -123,6 +127,13 @@ def find_slots(
         for candidate in search.ranked(therapist)
     ]
     return _confirmed(board, kind, sorted(ranked), limit, per_start)
+
+
+def open_window(window_key: str, span: Interval) -> InfusionFacts:
+    """No infusion and no patient: one window open over ``span``, without a target, so that
+    ``find_slots`` answers a therapist's free slots there in time order (``Slot`` in FHIR)."""
+    window = Window(window_key, "requested", "", span.start, span.end, None)
+    return InfusionFacts(0, 0, False, span.start, span.start, (window,), "no patient")
 
 
 def _confirmed(

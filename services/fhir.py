@@ -8,10 +8,13 @@ searches in a ``Bundle``. What a caller may see is decided by the same services 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from planner.board import Placement
 from planner.sessions import SessionStatus
+from services.proposals import Proposal
 from services.views import (
     PatientView,
     RoomView,
@@ -44,8 +47,10 @@ SEARCHABLE = {
     "HealthcareService": ["_id"],
     "Schedule": ["_id", "actor"],
     "Patient": [],
+    "Slot": ["schedule", "service-type", "start", "_count"],
     "Appointment": ["date", "practitioner", "patient", "status", "_count"],
 }
+FIND_OPERATION = "https://infusion-window-planner.example/fhir/OperationDefinition/appointment-find"
 
 
 def _reference(kind: str, ident: int, display: str | None = None) -> dict[str, str]:
@@ -127,29 +132,102 @@ def _instant(moment: datetime) -> str:
 def appointment(
     session: SessionView, kinds: dict[str, SessionTypeView], room_names: dict[int, str]
 ) -> FhirResource:
-    kind = kinds.get(session.session_type)
-    participants: list[dict[str, Any]] = [
-        {"actor": _reference("Patient", session.patient_id), "status": "accepted"},
-        {"actor": _reference("Practitioner", session.therapist_id), "status": "accepted"},
-    ]
-    if session.room_id is not None:
-        room = _reference("Location", session.room_id, room_names.get(session.room_id))
-        participants.append({"actor": room, "status": "accepted"})
-    resource: FhirResource = {
+    resource = {
         "resourceType": "Appointment",
         "id": str(session.id),
-        "status": STATUSES[session.status],
-        "start": _instant(session.start),
-        "end": _instant(session.end),
-        "minutesDuration": int((session.end - session.start).total_seconds() // 60),
+        **_appointment(
+            STATUSES[session.status],
+            Party(session.patient_id, session.therapist_id, session.room_id, room_names),
+            Timing(session.start, session.end, session.infusion_id, session.window),
+            kinds.get(session.session_type),
+            outside_window=session.outside_window,
+        ),
+    }
+    if session.cancel_reason and session.status == SessionStatus.cancelled:
+        resource["cancelationReason"] = {"text": session.cancel_reason}
+    return resource
+
+
+def proposed_appointment(
+    proposal: Proposal, kind: SessionTypeView, room_names: dict[int, str]
+) -> FhirResource:
+    """A time booking would accept (``$find``): no id yet, ``proposed``; POST it to book."""
+    slot = proposal.slot
+    return {
+        "resourceType": "Appointment",
+        **_appointment(
+            "proposed",
+            Party(proposal.patient_id, slot.therapist_id, slot.room_id, room_names),
+            Timing(slot.start, slot.end, proposal.infusion_id, slot.window),
+            kind,
+            outside_window=False,
+        ),
+    }
+
+
+def slot(free: Placement, kind: SessionTypeView) -> FhirResource:
+    """A therapist's free time for one session of ``kind`` (computed, not stored: no id)."""
+    return {
+        "resourceType": "Slot",
+        "schedule": _reference("Schedule", free.therapist_id),
+        "status": "free",
+        "start": _instant(free.start),
+        "end": _instant(free.end),
+        "serviceType": [_service_type(kind)],
+    }
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who an appointment brings together, and where."""
+
+    patient_id: int
+    therapist_id: int
+    room_id: int | None
+    room_names: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When an appointment is, and the infusion window it follows."""
+
+    start: datetime
+    end: datetime
+    infusion_id: int
+    window: str
+
+
+def _appointment(
+    status: str,
+    party: Party,
+    timing: Timing,
+    kind: SessionTypeView | None,
+    *,
+    outside_window: bool,
+) -> FhirResource:
+    """What a booked and a proposed appointment share (all but the type and the id)."""
+    answer = "accepted" if status != "proposed" else "needs-action"
+    participants: list[dict[str, Any]] = [
+        {"actor": _reference("Patient", party.patient_id), "status": answer},
+        {"actor": _reference("Practitioner", party.therapist_id), "status": answer},
+    ]
+    if party.room_id is not None:
+        room = _reference("Location", party.room_id, party.room_names.get(party.room_id))
+        participants.append({"actor": room, "status": answer})
+    start, end = timing.start, timing.end
+    resource: FhirResource = {
+        "status": status,
+        "start": _instant(start),
+        "end": _instant(end),
+        "minutesDuration": int((end - start).total_seconds() // 60),
         "participant": participants,
         "extension": [
             {
                 "url": INFUSION_EXTENSION,
                 "extension": [
-                    {"url": "infusion", "valueInteger": session.infusion_id},
-                    {"url": "window", "valueCode": session.window},
-                    {"url": "outsideWindow", "valueBoolean": session.outside_window},
+                    {"url": "infusion", "valueInteger": timing.infusion_id},
+                    {"url": "window", "valueCode": timing.window},
+                    {"url": "outsideWindow", "valueBoolean": outside_window},
                 ],
             }
         ],
@@ -157,8 +235,6 @@ def appointment(
     if kind is not None:
         resource["serviceType"] = [_service_type(kind)]
         resource["description"] = kind.name
-    if session.cancel_reason and session.status == SessionStatus.cancelled:
-        resource["cancelationReason"] = {"text": session.cancel_reason}
     return resource
 
 
@@ -167,13 +243,13 @@ def capability_statement(published: str) -> FhirResource:
     resources = [
         {
             "type": kind,
-            "interaction": [{"code": "read"}, {"code": "search-type"}]
-            if kind != "Patient"
-            else [{"code": "read"}],
+            "interaction": _interactions(kind),
             "searchParam": [{"name": name, "type": _param_type(name)} for name in SEARCHABLE[kind]],
         }
         for kind in SEARCHABLE
     ]
+    appointments = next(r for r in resources if r["type"] == "Appointment")
+    appointments["operation"] = [{"name": "find", "definition": FIND_OPERATION}]
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -194,12 +270,23 @@ def capability_statement(published: str) -> FhirResource:
     }
 
 
+def _interactions(kind: str) -> list[dict[str, str]]:
+    codes = {
+        "Patient": ["read"],
+        "Slot": ["search-type"],
+        "Appointment": ["read", "search-type", "create"],
+    }
+    return [{"code": code} for code in codes.get(kind, ["read", "search-type"])]
+
+
 def _param_type(name: str) -> str:
     return {
         "date": "date",
+        "start": "date",
         "practitioner": "reference",
         "patient": "reference",
         "actor": "reference",
+        "schedule": "reference",
         "status": "token",
         "_count": "number",
     }.get(name, "token")

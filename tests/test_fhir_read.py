@@ -66,6 +66,7 @@ def test_metadata_lists_what_is_served(client: TestClient) -> None:
         "HealthcareService",
         "Schedule",
         "Patient",
+        "Slot",
         "Appointment",
     }
 

@@ -56,6 +56,21 @@ class InfusionRepository:
         )
         return list(self.db.scalars(query))
 
+    def latest_of_patient(self, patient_id: int, before: datetime, limit: int) -> list[Infusion]:
+        """The patient's infusions (not cancelled) starting at or before ``before``, newest
+        first: the ones a session then may follow."""
+        query = (
+            select(Infusion)
+            .where(
+                Infusion.patient_id == patient_id,
+                Infusion.status != InfusionStatus.cancelled,
+                Infusion.start <= before,
+            )
+            .order_by(Infusion.start.desc(), Infusion.id.desc())
+            .limit(limit)
+        )
+        return list(self.db.scalars(query))
+
     def of_patients_between(
         self, patient_ids: Iterable[int], lo: datetime, hi: datetime
     ) -> list[Infusion]:
