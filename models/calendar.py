@@ -26,8 +26,10 @@ from models.repositories.sessions import SessionRepository, SessionSpan
 from models.repositories.therapists import TherapistRepository, working_hours_of
 from models.tables import Infusion, Therapist, TimeOff
 from planner.board import Board, InfusionFacts, Occupation, TherapistState
+from planner.facts import RECOVERY
 from planner.intervals import Interval
 from planner.localtime import day_bounds, local_date
+from planner.protocol import MAX_RECOVERY
 from planner.sessions import ACTIVE, InfusionStatus
 from planner.wording import in_sentence, possessive, words
 from planner.working_hours import shifts_between
@@ -165,11 +167,15 @@ class Calendar:
         time_off = self.therapists.time_off_between(span.start, span.end, chosen)
         first, last = local_date(span.start, zone), local_date(span.end, zone)
         sessions = self.sessions.not_cancelled_between(span.start, span.end)
-        infusions = self.infusions.of_patients_between(patients, span.start, span.end)
+        # an infusion that ended before the span may still hold its patient in recovery
+        infusions = self.infusions.of_patients_between(
+            patients, span.start - MAX_RECOVERY, span.end
+        )
         names = self.patients.names_of({i.patient_id for i in infusions} | set(patients))
         kinds = {key: in_sentence(kind.title) for key, kind in self.session_types.kinds().items()}
         occupations = _session_occupations(sessions, kinds)
         occupations += [_infusion_occupation(i, names) for i in infusions]
+        occupations += [self._recovery(i, names) for i in infusions]
         if infusion is not None:
             facts = self.facts(infusion, names.get(infusion.patient_id, ""))
         assert facts is not None, "a board is for an infusion or for open facts"
@@ -185,6 +191,20 @@ class Calendar:
             occupations=occupations,
             room_names=room_names,
             day_loads=loads,
+        )
+
+    def _recovery(self, row: Infusion, names: dict[int, str]) -> Occupation:
+        """The observation after the infusion, as long as its protocol version says."""
+        recovery = self.clinic.protocol(row.protocol_version).recovery
+        patient = names.get(row.patient_id, f"patient {row.patient_id}")
+        return Occupation(
+            RECOVERY,
+            row.id,
+            row.end,
+            row.end + recovery,
+            patient_id=row.patient_id,
+            what=f"{possessive(patient)} recovery after the infusion",
+            infusion_id=row.id,
         )
 
 

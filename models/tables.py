@@ -39,6 +39,7 @@ class ProtocolVersion(Base):
     version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     anchor: Mapped[str] = mapped_column(String(8))
     windows: Mapped[list[Any]] = mapped_column(JSON)
+    recovery: Mapped[str] = mapped_column(String(32), server_default="PT1H")  # ISO 8601
     created_at: Mapped[datetime]
 
 

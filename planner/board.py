@@ -15,7 +15,14 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from planner.errors import Code, Conflict, PlannerError
-from planner.facts import InfusionFacts, Occupation, Placement, SessionKind, TherapistState
+from planner.facts import (
+    RECOVERY,
+    InfusionFacts,
+    Occupation,
+    Placement,
+    SessionKind,
+    TherapistState,
+)
 from planner.intervals import Interval, covers
 from planner.localtime import local_date
 from planner.protocol import Window
@@ -122,10 +129,12 @@ class Board:
                 )
             self._therapist_rules(therapist, kind, start, end, ignore)
             self._patient_rule(start, end, ignore)
+            self._recovery_rule(start, end)
             room = self._room_rule(kind, start, end, room_id, ignore)
             self._daily_limit(therapist, start, ignore)
             return self._placement(window, outside, start, end, therapist.id, room)
         self._patient_rule(start, end, ignore)
+        self._recovery_rule(start, end)
         room = self._room_rule(kind, start, end, room_id, ignore)
         refusals: list[str] = []
         fits: list[Placement] = []
@@ -185,8 +194,7 @@ class Board:
         inside = span(window.start, window.end, self.zone)
         asked = span(start, end, self.zone)
         return (
-            f"{kind.title} must lie wholly inside the {window.label} window ({inside}); "
-            f"{asked} does not"
+            f"{kind.title} must lie wholly inside the {window.called} ({inside}); {asked} does not"
         )
 
     def _therapist_rules(
@@ -257,8 +265,28 @@ class Board:
         if therapist is not None:
             self._therapist_free(therapist, start, end, ignore)
         self._patient_rule(start, end, ignore)
+        self._recovery_rule(start, end)
         if room_id is not None:
             self._room_rule(kind, start, end, room_id, ignore)
+
+    def _recovery_rule(self, start: datetime, end: datetime) -> None:
+        """Nothing is booked for a patient under observation after an infusion, override or
+        not (docs/rules.md, rule 8)."""
+        wanted = Interval(start, end)
+        resting = [
+            o
+            for o in self.occupying_patient(self.infusion.patient_id)
+            if o.kind == RECOVERY and o.span.overlaps(wanted)
+        ]
+        if resting:
+            first = resting[0]
+            raise PlannerError(
+                Code.in_recovery,
+                f"{self.infusion.patient} is under observation after an infusion "
+                f"{span(first.start, first.end, self.zone)}; nothing can be booked for them "
+                "then",
+                [self._conflict(RECOVERY, o.id, o.start, o.end) for o in resting],
+            )
 
     def _patient_rule(self, start: datetime, end: datetime, ignore: int | None) -> None:
         wanted = Interval(start, end)
@@ -266,7 +294,10 @@ class Board:
         busy = [
             o
             for o in self.occupying_patient(patient)
-            if o.active and not (o.kind == "session" and o.id == ignore) and o.span.overlaps(wanted)
+            if o.active
+            and o.kind != RECOVERY
+            and not (o.kind == "session" and o.id == ignore)
+            and o.span.overlaps(wanted)
         ]
         if busy:
             raise PlannerError(

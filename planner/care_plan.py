@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from planner.board import Board, Placement, SessionKind
 from planner.errors import Code, PlannerError
-from planner.protocol import Window
+from planner.protocol import Window, window_called
 from planner.slots import find_slots, grid_starts
 from planner.wording import span
 
@@ -198,12 +198,12 @@ def explain(board: Board, kind: SessionKind) -> Unplaced:
         return Unplaced(
             kind.key,
             Code.no_slot,
-            f"{kind.title} does not fit in the {window.label} window "
+            f"{kind.title} does not fit in the {window.called} "
             f"({span(window.start, window.end, board.zone)})",
         )
     future = [s for s in starts if s >= board.now]
     if not future:
-        return Unplaced(kind.key, Code.in_the_past, f"the {window.label} window has passed")
+        return Unplaced(kind.key, Code.in_the_past, f"the {window.called} has passed")
     qualified = [t.id for t in board.therapists.values() if kind.discipline in t.disciplines]
     if not qualified:
         return Unplaced(
@@ -234,15 +234,15 @@ def why_unplaced(
     """A planner's code for an item it could not place, in words staff read."""
     practice = kind.discipline.replace("_", " ")
     room = (kind.room_kind or "room").replace("_", " ")
-    label = window.label if window else kind.window.replace("_", " ")
+    label = window_called(window.label if window else kind.window.replace("_", " "))
     during = (
-        f"during the {label} window ({span(window.start, window.end, zone)})"
+        f"during the {label} ({span(window.start, window.end, zone)})"
         if window
-        else f"in the {label} window"
+        else f"in the {label}"
     )
     words = {
-        Code.no_slot: f"{kind.title} does not fit in the {label} window",
-        Code.in_the_past: f"the {label} window has passed",
+        Code.no_slot: f"{kind.title} does not fit in the {label}",
+        Code.in_the_past: f"the {label} has passed",
         Code.discipline_mismatch: f"no therapist practises {practice}",
         Code.therapist_unavailable: f"no therapist who practises {practice} works {during}",
         Code.therapist_busy: f"every therapist who practises {practice} is busy {during}",

@@ -38,6 +38,7 @@ class Code(StrEnum):
     therapist_unavailable = ("therapist_unavailable", 409)
     therapist_busy = ("therapist_busy", 409)
     patient_busy = ("patient_busy", 409)
+    in_recovery = ("in_recovery", 409)
     room_unavailable = ("room_unavailable", 409)
     daily_limit = ("daily_limit", 409)
     no_therapist_free = ("no_therapist_free", 409)
@@ -62,7 +63,8 @@ class Code(StrEnum):
 
 @dataclass(frozen=True)
 class Conflict:
-    """What stands in the way of a booking: a session, an infusion or a time off."""
+    """What stands in the way of a booking: a session, an infusion, an infusion's recovery
+    (``recovery``, the infusion's id) or a time off."""
 
     kind: str
     id: int

@@ -49,9 +49,14 @@ class TherapistState:
         return subtract(self.shifts, (piece for _, piece in self.time_off))
 
 
+# An occupation's kind for the observation after an infusion (its id is the infusion's)
+RECOVERY = "recovery"
+
+
 @dataclass(frozen=True)
 class Occupation:
-    """Something that takes time: a non-cancelled session, or one of the patient's infusions."""
+    """Something that takes time: a non-cancelled session, one of the patient's infusions, or
+    the recovery after one (``RECOVERY``)."""
 
     kind: str
     id: int

@@ -13,6 +13,9 @@ from planner.errors import ValidationFailed
 Anchor = Literal["end", "start"]
 DEFAULT_INFUSION_MINUTES = 40
 MAX_OFFSET = timedelta(days=366)
+# Observation after the dose (the esketamine REMS asks for 2 h; IV clinics keep 20-60 min).
+DEFAULT_RECOVERY = timedelta(hours=1)
+MAX_RECOVERY = timedelta(hours=24)
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -39,6 +42,12 @@ class Window:
     end: datetime
     target: datetime | None
 
+    @property
+    def called(self) -> str:
+        """The window in a sentence: "the {called}" reads "the Peak neuroplasticity window",
+        and a label that ends in "window" (Neuroadaptive window) is not doubled."""
+        return window_called(self.label)
+
     def fits(self, start: datetime, end: datetime) -> bool:
         """A session fits when it lies wholly inside: ``start <= s.start`` and ``s.end <= end``."""
         return self.start <= start and end <= self.end
@@ -56,6 +65,8 @@ class Protocol:
     version: int
     anchor: Anchor
     windows: tuple[WindowSpec, ...]
+    # after each infusion's end, the patient is under observation: nothing is booked then
+    recovery: timedelta = DEFAULT_RECOVERY
 
     def window_spec(self, key: str) -> WindowSpec | None:
         return next((w for w in self.windows if w.key == key), None)
@@ -80,6 +91,19 @@ class Protocol:
             )
             for spec in self.windows
         )
+
+
+def window_called(label: str) -> str:
+    return label if label.lower().endswith("window") else f"{label} window"
+
+
+def validate_recovery(recovery: timedelta) -> timedelta:
+    """Refuse a recovery that is negative, longer than a day or not whole minutes."""
+    if recovery < timedelta(0) or recovery > MAX_RECOVERY:
+        raise ValidationFailed("recovery must be between PT0M and PT24H")
+    if recovery % timedelta(minutes=1):
+        raise ValidationFailed("recovery must be whole minutes")
+    return recovery
 
 
 def validate_windows(windows: Sequence[WindowSpec]) -> tuple[WindowSpec, ...]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from models.uow import UnitOfWork
 from planner.errors import ValidationFailed
 from planner.localtime import Clock, instant_in, require_whole_minutes, zone_named
-from planner.protocol import Protocol, validate_windows
+from planner.protocol import Protocol, validate_recovery, validate_windows
 from services.commands import ClinicSettings, NewProtocol
 from services.views import ClinicView, WindowsPreview, local, local_window
 
@@ -56,7 +56,12 @@ def put_protocol(uow: UnitOfWork, wanted: NewProtocol, clock: Clock) -> Protocol
                 + " (change those session types first)"
             )
         latest = uow.clinic.current_protocol()
-        protocol = Protocol(version=latest.version + 1, anchor=wanted.anchor, windows=windows)
+        protocol = Protocol(
+            version=latest.version + 1,
+            anchor=wanted.anchor,
+            windows=windows,
+            recovery=validate_recovery(wanted.recovery),
+        )
         uow.clinic.add_protocol(protocol, clock())
         uow.commit()
         return protocol

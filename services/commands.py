@@ -10,11 +10,11 @@ build these from what they receive; each command checks its own fields against
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from planner.errors import ValidationFailed
-from planner.protocol import Anchor, WindowSpec
+from planner.protocol import DEFAULT_RECOVERY, Anchor, WindowSpec
 from planner.roles import Role
 from planner.sessions import SessionStatus
 from services import limits
@@ -38,6 +38,7 @@ class ClinicSettings:
 class NewProtocol:
     anchor: Anchor
     windows: tuple[WindowSpec, ...]
+    recovery: timedelta = DEFAULT_RECOVERY
 
     def __post_init__(self) -> None:
         if self.anchor not in ("end", "start"):

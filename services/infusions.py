@@ -10,6 +10,7 @@ from models.ranges import Page
 from models.tables import Infusion
 from models.uow import UnitOfWork
 from planner.errors import Code, Conflict, PlannerError
+from planner.intervals import Interval
 from planner.localtime import Clock, instant_in, require_whole_minutes
 from planner.sessions import ACTIVE, InfusionStatus, SessionStatus
 from planner.wording import span_on_day
@@ -63,6 +64,38 @@ def refuse_overlapping_infusion(
         )
 
 
+def refuse_sessions_in_visit(
+    uow: UnitOfWork,
+    patient_id: int,
+    infusion: Interval,
+    recovery: timedelta,
+    *,
+    own: int | None = None,
+) -> None:
+    """Recording or moving an infusion may not put the patient's booked sessions (other than
+    the infusion's ``own``) inside it (``patient_busy``) or its recovery (``in_recovery``)."""
+    visit_end = infusion.end + recovery
+    found = uow.sessions.active_of_patient_between(patient_id, infusion.start, visit_end)
+    found = [row for row in found if row.infusion_id != own]
+    if not found:
+        return
+    zone = uow.clinic.zone()
+    first = found[0]
+    during = first.start < infusion.end
+    name = uow.patients.get(patient_id).name
+    when = span_on_day(first.start, first.end, zone)
+    raise PlannerError(
+        Code.patient_busy if during else Code.in_recovery,
+        f"{name} has a session {when}, "
+        + ("during this infusion" if during else "in the recovery after this infusion")
+        + f" (under observation until {visit_end.astimezone(zone):%H:%M}); move it first",
+        [
+            Conflict("session", row.id, row.start.astimezone(zone), row.end.astimezone(zone))
+            for row in found
+        ],
+    )
+
+
 def record_infusion(uow: UnitOfWork, new: RecordInfusion, clock: Clock) -> Infusion:
     """Add the infusion to the unit of work (not committed: the caller owns the commit)."""
     zone = uow.clinic.zone()
@@ -73,13 +106,15 @@ def record_infusion(uow: UnitOfWork, new: RecordInfusion, clock: Clock) -> Infus
     uow.patients.locked_reference(new.patient_id)
     care_plan = check_care_plan(uow, new.care_plan)
     refuse_overlapping_infusion(uow, new.patient_id, start, end)
+    protocol = uow.clinic.current_protocol()
+    refuse_sessions_in_visit(uow, new.patient_id, Interval(start, end), protocol.recovery)
     return uow.infusions.add(
         Infusion(
             patient_id=new.patient_id,
             start=start,
             end=end,
             duration_minutes=new.duration_minutes,
-            protocol_version=uow.clinic.current_protocol().version,
+            protocol_version=protocol.version,
             status=InfusionStatus.scheduled,
             care_plan=care_plan,
             created_at=clock(),

@@ -6,13 +6,19 @@ from datetime import datetime, timedelta
 
 from models.tables import Infusion, TherapySession
 from models.uow import UnitOfWork
-from planner.errors import Code, PlannerError
+from planner.errors import Code, Conflict, PlannerError
+from planner.intervals import Interval
 from planner.localtime import Clock, instant_in, require_whole_minutes
 from planner.replan import BookedSession, Replanned, replan
 from planner.sessions import InfusionStatus, SessionStatus
+from planner.wording import listing, span
 from services.care_plans import board_for_windows
 from services.commands import MoveInfusion
-from services.infusions import infusion_views, refuse_overlapping_infusion
+from services.infusions import (
+    infusion_views,
+    refuse_overlapping_infusion,
+    refuse_sessions_in_visit,
+)
 from services.plan_views import Moved, ReplanView, UnplacedSession
 from services.views import local
 
@@ -33,6 +39,7 @@ def move_infusion(
             for r in rows
         ]
         outcome = replan(board, booked)
+        _refuse_staying_in_recovery(uow, infusion, rows, outcome)
         uow.check_overlaps_at_commit()  # a session may move into another's old time
         moved = _apply(rows, outcome, clock)
         uow.commit()
@@ -58,8 +65,34 @@ def _move(uow: UnitOfWork, infusion: Infusion, wanted: MoveInfusion) -> None:
     minutes = wanted.duration_minutes or infusion.duration_minutes
     end = start + timedelta(minutes=minutes)
     refuse_overlapping_infusion(uow, infusion.patient_id, start, end, ignore=infusion.id)
+    recovery = uow.clinic.protocol(infusion.protocol_version).recovery
+    refuse_sessions_in_visit(
+        uow, infusion.patient_id, Interval(start, end), recovery, own=infusion.id
+    )
     infusion.start, infusion.end, infusion.duration_minutes = start, end, minutes
     uow.flush()
+
+
+def _refuse_staying_in_recovery(
+    uow: UnitOfWork, infusion: Infusion, rows: list[TherapySession], outcome: Replanned
+) -> None:
+    """A session that could not be placed stays where it was, for staff to decide; never
+    inside the moved infusion or its recovery: then the move is refused (nothing changes)."""
+    recovery_end = infusion.end + uow.clinic.protocol(infusion.protocol_version).recovery
+    zone = uow.clinic.zone()
+    stuck = [
+        row
+        for row in rows
+        if row.id in outcome.unplaced and row.start < recovery_end and infusion.start < row.end
+    ]
+    if stuck:
+        raise PlannerError(
+            Code.in_recovery,
+            f"the infusion's sessions {listing([span(r.start, r.end, zone) for r in stuck])} "
+            f"would lie in it or in its recovery (until {local(recovery_end, zone):%H:%M}) "
+            "and there is no other free time in their windows; move or cancel them first",
+            [Conflict("session", r.id, local(r.start, zone), local(r.end, zone)) for r in stuck],
+        )
 
 
 def _apply(

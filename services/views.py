@@ -221,6 +221,7 @@ class InfusionView:
     cancel_reason: str | None
     windows: tuple[Window, ...]
     sessions: tuple[SessionView, ...]
+    recovery_end: datetime  # under observation from ``end`` until then
     unplaced: tuple[Unplaced, ...] | None = None
     patient_name: str | None = None
 
@@ -249,6 +250,7 @@ def infusion_view(
         cancel_reason=row.cancel_reason,
         windows=tuple(local_window(w, zone) for w in windows),
         sessions=sessions,
+        recovery_end=local(row.end + protocol.recovery, zone),
         patient_name=patient_name,
     )
 

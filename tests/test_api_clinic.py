@@ -50,6 +50,7 @@ DEFAULT_PROTOCOL = {
             "target_offset": None,
         },
     ],
+    "recovery": "PT1H",
 }
 
 

@@ -134,7 +134,13 @@ def test_patient_busy_in_a_second_infusion(clinic: Clinic) -> None:
     assert body["conflicts"] == [
         {"kind": "infusion", "id": second["id"], "start": local("11:00"), "end": local("11:40")}
     ]
-    assert book(api, clinic.infusion["id"], f"{DAY}T11:40")  # right after it ends
+    # after it ends, the patient is under observation for the protocol's recovery (PT1H)
+    body = problem(post_session(api, clinic.infusion["id"], f"{DAY}T11:40"), 409, "in_recovery")
+    assert body["conflicts"] == [
+        {"kind": "recovery", "id": second["id"], "start": local("11:40"), "end": local("12:40")}
+    ]
+    api.ok("POST", f"/api/infusions/{second['id']}/cancel", {"reason": "moved"})
+    assert book(api, clinic.infusion["id"], f"{DAY}T11:40")  # a cancelled one holds nobody
 
 
 def test_patient_busy_in_its_own_infusion_with_a_start_anchor(clinic: Clinic) -> None:
@@ -145,7 +151,8 @@ def test_patient_busy_in_its_own_infusion_with_a_start_anchor(clinic: Clinic) ->
     infusion = api.infusion(patient["id"], f"{DAY}T09:00")  # 09:00–09:40, window 09:00–14:00
     body = problem(post_session(api, infusion["id"], f"{DAY}T09:20"), 409, "patient_busy")
     assert [(c["kind"], c["id"]) for c in body["conflicts"]] == [("infusion", infusion["id"])]
-    assert book(api, infusion["id"], f"{DAY}T09:40")["start"] == local("09:40")
+    problem(post_session(api, infusion["id"], f"{DAY}T09:40"), 409, "in_recovery")
+    assert book(api, infusion["id"], f"{DAY}T10:40")["start"] == local("10:40")
 
 
 def test_room_unavailable_when_the_only_room_is_taken(clinic: Clinic) -> None:

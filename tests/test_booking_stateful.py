@@ -60,6 +60,7 @@ REFUSALS = {
     "therapist_unavailable",
     "therapist_busy",
     "patient_busy",
+    "in_recovery",
     "room_unavailable",
     "daily_limit",
     "no_therapist_free",
@@ -267,6 +268,24 @@ class BookingMachine(RuleBasedStateMachine):
             assert row.outside_window == (not fits), row.id
             if not fits:
                 assert row.override_reason, row.id
+
+    @invariant()
+    def no_session_lies_in_an_infusion_or_its_recovery(self) -> None:
+        """Override or not: a patient's infusion and its recovery hold the patient."""
+        visits = [
+            (i["patient_id"], _at(i["start"]), _at(i["recovery_end"])) for i in self.infusions
+        ]
+        assert all(
+            end - _at(i["end"]) == timedelta(hours=1)
+            for (_, _, end), i in zip(visits, self.infusions, strict=True)
+        )
+        with Session(self.app.state.engine) as session:
+            for row in session.scalars(select(TherapySession)):
+                if row.status not in ("booked", "checked_in"):
+                    continue
+                for patient, start, until in visits:
+                    inside = row.start < until and start < row.end
+                    assert not (patient == row.patient_id and inside), row.id
 
     @invariant()
     def the_api_agrees_with_the_model(self) -> None:

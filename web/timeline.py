@@ -71,6 +71,7 @@ class Row:
     target_x: float | None = None
     target_label: str = ""
     sessions: list[Rect] = field(default_factory=list)
+    recovery: Rect | None = None  # the infusion row: observation after the dose
 
 
 @dataclass
@@ -120,19 +121,21 @@ def build_timeline(
     zone: ZoneInfo,
     now: datetime | None = None,
     anchor_name: str = "infusion end",
+    recovery_end: datetime | None = None,
 ) -> Timeline:
     near = [w for w in windows if w.end - anchor <= NEAR_LIMIT]
     far = [w for w in windows if w.end - anchor > NEAR_LIMIT]
     t0 = min([start, anchor, *(w.start for w in near)]) - timedelta(minutes=30)
     t0 = t0.replace(minute=0, second=0, microsecond=0)
-    t1 = max([end, anchor + timedelta(hours=1), *(w.end for w in near)]) + timedelta(minutes=30)
+    last = [end, anchor + timedelta(hours=1), *(w.end for w in near), recovery_end or end]
+    t1 = max(last) + timedelta(minutes=30)
     far_end = max((w.end for w in far), default=None)
     scale = _Scale(anchor, t0, t1, far_end)
     draw = _Drawing(scale, zone)
     by_window: dict[str, list[SessionIn]] = {}
     for s in sessions:
         by_window.setdefault(s.window, []).append(s)
-    rows = [draw.infusion_row(start, end)]
+    rows = [draw.infusion_row(start, end, recovery_end)]
     for index, w in enumerate(windows, start=1):
         rows.append(draw.window_row(w, index, w in far, by_window.pop(w.key, [])))
     leftovers = [s for group in by_window.values() for s in group]
@@ -162,7 +165,7 @@ class _Drawing:
     scale: _Scale
     zone: ZoneInfo
 
-    def infusion_row(self, start: datetime, end: datetime) -> Row:
+    def infusion_row(self, start: datetime, end: datetime, recovery_end: datetime | None) -> Row:
         when = f"{_hm(start, self.zone)}–{_hm(end, self.zone)}"
         x = self.scale.x(start)
         bar = Rect(
@@ -173,7 +176,20 @@ class _Drawing:
             css="tl-infusion",
             title=f"Infusion {when}",
         )
-        return Row(y=TOP, label="Infusion", sub=when, bar=bar)
+        row = Row(y=TOP, label="Infusion", sub=when, bar=bar)
+        if recovery_end is not None and recovery_end > end:
+            until = _hm(recovery_end, self.zone)
+            x_end = self.scale.x(end)
+            row.recovery = Rect(
+                x_end,
+                TOP + 8,
+                max(self.scale.x(recovery_end) - x_end, 3),
+                ROW - 16,
+                css="tl-recovery",
+                title=f"Recovery until {until}: nothing is booked for the patient",
+            )
+            row.sub = f"{when}, recovery to {until}"
+        return row
 
     def window_row(self, w: WindowIn, index: int, is_far: bool, sessions: list[SessionIn]) -> Row:
         y = TOP + index * ROW

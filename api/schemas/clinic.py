@@ -73,15 +73,26 @@ class WindowSpecPublic(Public):
 class ProtocolBody(RequestBody):
     anchor: Literal["end", "start"] = "end"
     windows: list[WindowSpecIn] = Field(min_length=1, max_length=limits.WINDOWS_MAX)
+    recovery: str = Field(
+        default="PT1H",
+        max_length=32,
+        description="observation after each infusion's end: nothing is booked for the patient",
+        examples=["PT1H", "PT2H"],
+    )
 
     def command(self) -> NewProtocol:
-        return NewProtocol(anchor=self.anchor, windows=tuple(w.spec() for w in self.windows))
+        return NewProtocol(
+            anchor=self.anchor,
+            windows=tuple(w.spec() for w in self.windows),
+            recovery=parse_duration(self.recovery),
+        )
 
 
 class ProtocolPublic(Public):
     version: int
     anchor: str
     windows: list[WindowSpecPublic]
+    recovery: str
 
     @classmethod
     def of(cls, protocol: Protocol) -> ProtocolPublic:
@@ -89,6 +100,7 @@ class ProtocolPublic(Public):
             version=protocol.version,
             anchor=protocol.anchor,
             windows=[WindowSpecPublic.of(w) for w in protocol.windows],
+            recovery=format_duration(protocol.recovery),
         )
 
 

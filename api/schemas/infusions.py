@@ -46,6 +46,9 @@ class InfusionPublic(Public):
     status: str
     care_plan: list[str]
     cancel_reason: str | None = None
+    recovery_end: str = Field(
+        description="the patient is under observation from end until then: nothing is booked"
+    )
     windows: list[WindowPublic]
     sessions: list[SessionPublic]
     unplaced: list[UnplacedCarePlanItem] | None = Field(
@@ -64,6 +67,7 @@ class InfusionPublic(Public):
             status=view.status.value,
             care_plan=list(view.care_plan),
             cancel_reason=view.cancel_reason,
+            recovery_end=rfc3339(view.recovery_end),
             windows=[WindowPublic.of(w) for w in view.windows],
             sessions=[SessionPublic.of(s) for s in view.sessions],
             unplaced=None

@@ -44,7 +44,8 @@ def protocol_of(row: ProtocolVersion) -> Protocol:
         for w in row.windows
     )
     anchor: Anchor = "start" if row.anchor == "start" else "end"
-    return Protocol(version=row.version, anchor=anchor, windows=windows)
+    recovery = parse_duration(row.recovery)
+    return Protocol(version=row.version, anchor=anchor, windows=windows, recovery=recovery)
 
 
 class ClinicRepository:
@@ -92,6 +93,7 @@ class ClinicRepository:
                 version=protocol.version,
                 anchor=protocol.anchor,
                 windows=windows_to_json(protocol.windows),
+                recovery=format_duration(protocol.recovery),
                 created_at=created_at,
             )
         )

@@ -169,6 +169,21 @@ class SessionRepository:
         )
         return list(self.db.scalars(query))
 
+    def active_of_patient_between(
+        self, patient_id: int, lo: datetime, hi: datetime
+    ) -> list[TherapySession]:
+        """The patient's active sessions (booked, checked in) overlapping ``[lo, hi)``."""
+        query = (
+            select(TherapySession)
+            .where(
+                TherapySession.patient_id == patient_id,
+                TherapySession.status.in_(list(ACTIVE)),
+                overlapping(TherapySession.start, TherapySession.end, lo, hi, LONGEST_SESSION),
+            )
+            .order_by(TherapySession.start, TherapySession.id)
+        )
+        return list(self.db.scalars(query))
+
     def day_loads(
         self, bounds: list[tuple[datetime, datetime]], days: list[date]
     ) -> Counter[tuple[int, date]]:

@@ -81,6 +81,7 @@ def _timeline(
         zone,
         now,
         "infusion end" if infusion.anchor == "end" else "infusion start",
+        recovery_end=infusion.recovery_end,
     )
 
 

@@ -198,7 +198,10 @@ def _windows(form: FormData) -> list[WindowSpec]:
 def save_protocol(request: Request, actor: access.AdminActor, form: access.Form) -> Response:
     try:
         start = forms.text(form, "anchor", 10) == "start"
-        wanted = NewProtocol(anchor="start" if start else "end", windows=tuple(_windows(form)))
+        recovery = parse_duration(iso_duration(forms.text(form, "recovery", 20) or "PT1H"))
+        wanted = NewProtocol(
+            anchor="start" if start else "end", windows=tuple(_windows(form)), recovery=recovery
+        )
         saved = put_protocol(access.unit_of_work(request), wanted, request.app.state.clock)
     except PlannerError as error:
         return _failed(request, "protocol", form, error, "The protocol was not saved")
