@@ -113,6 +113,7 @@ class Infusion(Base):
     __table_args__ = (
         Index("ix_infusions_patient_start", "patient_id", "start"),
         Index("ix_infusions_start", "start"),
+        Index("ix_infusions_chair_start", "chair_id", "start"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
@@ -126,6 +127,10 @@ class Infusion(Base):
     care_plan: Mapped[list[Any]] = mapped_column(JSON, default=list)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # the infusion chair it holds from ``start`` until ``chair_until`` (its recovery's end);
+    # None: the clinic has no chairs (on PostgreSQL an exclusion constraint keeps holds apart)
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
+    chair_until: Mapped[datetime | None]
 
 
 class TherapySession(Base):

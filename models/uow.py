@@ -40,6 +40,7 @@ OVERLAP_CODES = {
     "ex_sessions_therapist": Code.therapist_busy,
     "ex_sessions_patient": Code.patient_busy,
     "ex_sessions_room": Code.room_unavailable,
+    "ex_infusions_chair": Code.chair_unavailable,
 }
 
 

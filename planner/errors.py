@@ -43,6 +43,8 @@ class Code(StrEnum):
     daily_limit = ("daily_limit", 409)
     no_therapist_free = ("no_therapist_free", 409)
     no_slot = ("no_slot", 409)
+    # infusions
+    chair_unavailable = ("chair_unavailable", 409)
     # statuses and state
     invalid_transition = ("invalid_transition", 409)
     too_early = ("too_early", 409)

@@ -144,6 +144,7 @@ class RecordInfusion:
     duration_minutes: int = 40
     care_plan: tuple[str, ...] = ()
     auto_book: bool = False
+    chair_id: int | None = None  # None: the first free chair (when the clinic has chairs)
 
     def __post_init__(self) -> None:
         limits.number(self.duration_minutes, "duration_minutes", limits.INFUSION_MINUTES)
@@ -156,6 +157,7 @@ class RecordInfusion:
 class MoveInfusion:
     start: datetime | None = None
     duration_minutes: int | None = None
+    chair_id: int | None = None  # None: its chair if still free, else the first free one
 
     def __post_init__(self) -> None:
         if self.duration_minutes is not None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from models.ranges import Page
 from models.tables import Infusion
 from models.uow import UnitOfWork
+from planner.chairs import choose_chair
 from planner.errors import Code, Conflict, PlannerError
 from planner.intervals import Interval
 from planner.localtime import Clock, instant_in, require_whole_minutes
@@ -25,6 +26,7 @@ def infusion_views(uow: UnitOfWork, rows: Sequence[Infusion], zone: ZoneInfo) ->
     flat = [s for row in rows for s in sessions.get(row.id, [])]
     views = {view.id: view for view in session_views(uow, flat, zone)}
     names = uow.patients.names_of(r.patient_id for r in rows)
+    chairs = uow.rooms.chairs(for_update=False) if any(r.chair_id for r in rows) else {}
     return [
         infusion_view(
             row,
@@ -32,6 +34,7 @@ def infusion_views(uow: UnitOfWork, rows: Sequence[Infusion], zone: ZoneInfo) ->
             tuple(views[s.id] for s in sessions.get(row.id, [])),
             zone,
             names.get(row.patient_id),
+            chairs.get(row.chair_id) if row.chair_id is not None else None,
         )
         for row in rows
     ]
@@ -96,6 +99,25 @@ def refuse_sessions_in_visit(
     )
 
 
+def seat(
+    uow: UnitOfWork,
+    infusion: Interval,
+    until: datetime,
+    *,
+    wanted: int | None = None,
+    prefer: int | None = None,
+    ignore: int | None = None,
+) -> int | None:
+    """The chair an infusion takes from its start ``until`` its recovery ends (chairs locked
+    first, so two recordings for one chair queue and the second sees the first's hold)."""
+    chairs = uow.rooms.chairs(for_update=True)
+    if not chairs and wanted is None:
+        return None
+    holds = uow.infusions.chair_holds_between(infusion.start, until, ignore)
+    zone = uow.clinic.zone()
+    return choose_chair(chairs, holds, infusion.start, until, zone, wanted=wanted, prefer=prefer)
+
+
 def record_infusion(uow: UnitOfWork, new: RecordInfusion, clock: Clock) -> Infusion:
     """Add the infusion to the unit of work (not committed: the caller owns the commit)."""
     zone = uow.clinic.zone()
@@ -108,6 +130,8 @@ def record_infusion(uow: UnitOfWork, new: RecordInfusion, clock: Clock) -> Infus
     refuse_overlapping_infusion(uow, new.patient_id, start, end)
     protocol = uow.clinic.current_protocol()
     refuse_sessions_in_visit(uow, new.patient_id, Interval(start, end), protocol.recovery)
+    until = end + protocol.recovery
+    chair = seat(uow, Interval(start, end), until, wanted=new.chair_id)
     return uow.infusions.add(
         Infusion(
             patient_id=new.patient_id,
@@ -118,6 +142,8 @@ def record_infusion(uow: UnitOfWork, new: RecordInfusion, clock: Clock) -> Infus
             status=InfusionStatus.scheduled,
             care_plan=care_plan,
             created_at=clock(),
+            chair_id=chair,
+            chair_until=until if chair is not None else None,
         )
     )
 

@@ -18,6 +18,7 @@ from services.infusions import (
     infusion_views,
     refuse_overlapping_infusion,
     refuse_sessions_in_visit,
+    seat,
 )
 from services.plan_views import Moved, ReplanView, UnplacedSession
 from services.views import local
@@ -69,7 +70,17 @@ def _move(uow: UnitOfWork, infusion: Infusion, wanted: MoveInfusion) -> None:
     refuse_sessions_in_visit(
         uow, infusion.patient_id, Interval(start, end), recovery, own=infusion.id
     )
+    chair = seat(
+        uow,
+        Interval(start, end),
+        end + recovery,
+        wanted=wanted.chair_id,
+        prefer=infusion.chair_id,
+        ignore=infusion.id,
+    )
     infusion.start, infusion.end, infusion.duration_minutes = start, end, minutes
+    infusion.chair_id = chair
+    infusion.chair_until = end + recovery if chair is not None else None
     uow.flush()
 
 

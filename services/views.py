@@ -224,6 +224,8 @@ class InfusionView:
     recovery_end: datetime  # under observation from ``end`` until then
     unplaced: tuple[Unplaced, ...] | None = None
     patient_name: str | None = None
+    chair_id: int | None = None  # the infusion chair held until ``recovery_end``
+    chair_name: str | None = None
 
     def window(self, key: str) -> Window | None:
         return next((w for w in self.windows if w.key == key), None)
@@ -235,6 +237,7 @@ def infusion_view(
     sessions: tuple[SessionView, ...],
     zone: ZoneInfo,
     patient_name: str | None = None,
+    chair_name: str | None = None,
 ) -> InfusionView:
     windows = protocol.windows_for(row.start, timedelta(minutes=row.duration_minutes))
     return InfusionView(
@@ -252,6 +255,8 @@ def infusion_view(
         sessions=sessions,
         recovery_end=local(row.end + protocol.recovery, zone),
         patient_name=patient_name,
+        chair_id=row.chair_id,
+        chair_name=chair_name,
     )
 
 

@@ -135,7 +135,8 @@ def test_the_postgresql_exclusion_constraints_exist(database_url: str) -> None:
                 connection.execute(
                     text(
                         "SELECT conname, condeferrable, condeferred FROM pg_constraint "
-                        "WHERE contype = 'x' AND conrelid = 'sessions'::regclass"
+                        "WHERE contype = 'x' "
+                        "AND conrelid IN ('sessions'::regclass, 'infusions'::regclass)"
                     )
                 ).all()
             )
@@ -146,6 +147,7 @@ def test_the_postgresql_exclusion_constraints_exist(database_url: str) -> None:
         ("ex_sessions_therapist_overlap", True, False),
         ("ex_sessions_patient_overlap", True, False),
         ("ex_sessions_room_overlap", True, False),
+        ("ex_infusions_chair_overlap", True, False),
     }
 
 

@@ -12,9 +12,10 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from planner.chairs import CHAIR_KIND
 from planner.intervals import Interval, subtract
 from planner.localtime import day_bounds, wall_to_instant
-from planner.sessions import SessionStatus
+from planner.sessions import InfusionStatus, SessionStatus
 from services.day_board import DayBoardView
 from services.plan_views import DayPlanView, PlannedSession
 from services.views import InfusionView, SessionTypeView, SessionView, TherapistDayView
@@ -61,6 +62,14 @@ class Lane:
 
 
 @dataclass
+class ChairColumn:
+    """An infusion chair: each infusion it holds, then the recovery after it."""
+
+    title: str
+    blocks: list[Block]
+
+
+@dataclass
 class HourRow:
     top: float
     label: str
@@ -75,6 +84,7 @@ class DayBoard:
     legend: list[tuple[str, str]]
     window_legend: list[tuple[str, str]]
     session_count: int
+    chairs: list[ChairColumn] = field(default_factory=list)
     compact: bool = False
     scroll_to: float = 0.0  # where the board opens: just before the day's first infusion
 
@@ -131,7 +141,7 @@ def _moments(view: DayBoardView, proposal: DayPlanView | None) -> list[tuple[dat
     moments = [(w.start, w.end) for t in view.therapists for w in t.working]
     moments += [(s.start, s.end) for t in view.therapists for s in t.sessions]
     for infusion in view.infusions:
-        moments.append((infusion.start, infusion.end))
+        moments.append((infusion.start, infusion.recovery_end))
         moments += [(w.start, w.end) for w in infusion.windows if w.end - w.start < SHORT_WINDOW]
     if proposal is not None:
         moments += [(p.start, p.end) for p in proposal.sessions]
@@ -173,8 +183,47 @@ def build_board(view: DayBoardView, proposal: DayPlanView | None = None) -> DayB
         legend=[(type_css[t.key], t.name) for t in view.session_types],
         window_legend=window_legend,
         session_count=len(shown),
+        chairs=_chairs(view, scale),
         compact=len(lanes) > COMPACT_LANES,
     )
+
+
+def _chairs(view: DayBoardView, scale: Scale) -> list[ChairColumn]:
+    """A column per infusion chair, beside the infusions: who sits there, then recovers."""
+    columns = []
+    for room in view.rooms:
+        if room.kind != CHAIR_KIND:
+            continue
+        blocks = []
+        for infusion in view.infusions:
+            if infusion.chair_id != room.id or infusion.status == InfusionStatus.cancelled:
+                continue
+            patient = infusion.patient_name or f"Patient {infusion.patient_id}"
+            href = f"/infusions/{infusion.id}"
+            sitting = f"{infusion.start:%H:%M}–{infusion.end:%H:%M}"
+            resting = f"{infusion.end:%H:%M}–{infusion.recovery_end:%H:%M}"
+            for block in (
+                scale.block(
+                    infusion.start,
+                    infusion.end,
+                    title=f"{patient}: infusion {sitting}",
+                    lines=[patient],
+                    href=href,
+                    css="chair-infusion",
+                ),
+                scale.block(
+                    infusion.end,
+                    infusion.recovery_end,
+                    title=f"{patient}: recovery {resting}",
+                    lines=["recovery"],
+                    href=href,
+                    css="chair-recovery",
+                ),
+            ):
+                if block is not None and block.height > 0:
+                    blocks.append(block)
+        columns.append(ChairColumn(room.name, blocks))
+    return columns
 
 
 def _opening(view: DayBoardView, proposed: list[PlannedSession], scale: Scale) -> float:

@@ -25,6 +25,9 @@ class InfusionCreate(RequestBody):
     duration_minutes: int = Field(default=40, ge=1, le=limits.INFUSION_MINUTES[1])
     care_plan: list[Key] = Field(default_factory=list, max_length=limits.CARE_PLAN_MAX)
     auto_book: bool = False
+    chair_id: int | None = Field(
+        default=None, description="an infusion chair; without it the first free one is taken"
+    )
 
     def command(self) -> RecordInfusion:
         return RecordInfusion(
@@ -33,6 +36,7 @@ class InfusionCreate(RequestBody):
             duration_minutes=self.duration_minutes,
             care_plan=tuple(self.care_plan),
             auto_book=self.auto_book,
+            chair_id=self.chair_id,
         )
 
 
@@ -48,6 +52,9 @@ class InfusionPublic(Public):
     cancel_reason: str | None = None
     recovery_end: str = Field(
         description="the patient is under observation from end until then: nothing is booked"
+    )
+    chair_id: int | None = Field(
+        default=None, description="the infusion chair it holds until recovery_end (if any)"
     )
     windows: list[WindowPublic]
     sessions: list[SessionPublic]
@@ -68,6 +75,7 @@ class InfusionPublic(Public):
             care_plan=list(view.care_plan),
             cancel_reason=view.cancel_reason,
             recovery_end=rfc3339(view.recovery_end),
+            chair_id=view.chair_id,
             windows=[WindowPublic.of(w) for w in view.windows],
             sessions=[SessionPublic.of(s) for s in view.sessions],
             unplaced=None
@@ -86,9 +94,12 @@ class CancelBody(RequestBody):
 class InfusionPatch(RequestBody):
     start: WhenText | None = None
     duration_minutes: int | None = Field(default=None, ge=1, le=limits.INFUSION_MINUTES[1])
+    chair_id: int | None = Field(
+        default=None, description="another chair; without it the infusion keeps its own if free"
+    )
 
     def command(self) -> MoveInfusion:
-        return MoveInfusion(maybe_when(self.start, "start"), self.duration_minutes)
+        return MoveInfusion(maybe_when(self.start, "start"), self.duration_minutes, self.chair_id)
 
 
 class Moved(Public):

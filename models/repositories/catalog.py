@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models.ranges import Page
 from models.tables import Patient, Room, SessionType, TherapySession
 from planner.board import SessionKind
+from planner.chairs import CHAIR_KIND
 from planner.errors import NotFound, UnknownReference
 
 PATIENT_CHOICES = 300
@@ -56,6 +57,14 @@ class RoomRepository:
         for ident, kind, name in self.db.execute(query):
             kinds[ident], names[ident] = kind, name
         return kinds, names
+
+    def chairs(self, *, for_update: bool) -> dict[int, str]:
+        """The infusion chairs' names by id; ``for_update``: their rows locked in id order on
+        PostgreSQL (after the patient), so two recordings for one chair queue."""
+        query = select(Room.id, Room.name).where(Room.kind == CHAIR_KIND).order_by(Room.id)
+        if for_update:
+            query = query.with_for_update()
+        return {ident: name for ident, name in self.db.execute(query)}
 
 
 class SessionTypeRepository:

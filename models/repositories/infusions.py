@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from models.ranges import LONGEST_INFUSION, Page, on_local_day, overlapping
 from models.tables import Infusion
+from planner.chairs import ChairHold
 from planner.errors import NotFound, UnknownReference
 from planner.sessions import InfusionStatus
 
@@ -70,6 +71,24 @@ class InfusionRepository:
             .limit(limit)
         )
         return list(self.db.scalars(query))
+
+    def chair_holds_between(
+        self, lo: datetime, hi: datetime, ignore: int | None = None
+    ) -> list[ChairHold]:
+        """Chairs held (by infusions not cancelled) at some time in ``[lo, hi)``."""
+        query = select(Infusion.chair_id, Infusion.id, Infusion.start, Infusion.chair_until).where(
+            Infusion.chair_id.is_not(None),
+            Infusion.status != InfusionStatus.cancelled,
+            Infusion.start < hi,
+            Infusion.chair_until > lo,
+        )
+        if ignore is not None:
+            query = query.where(Infusion.id != ignore)
+        return [
+            ChairHold(chair, ident, start, until)
+            for chair, ident, start, until in self.db.execute(query)
+            if chair is not None and until is not None
+        ]
 
     def of_patients_between(
         self, patient_ids: Iterable[int], lo: datetime, hi: datetime

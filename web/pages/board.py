@@ -13,14 +13,16 @@ from starlette.datastructures import FormData
 
 from models.ranges import ALL, MAX_PAGE
 from models.uow import UnitOfWork
+from planner.chairs import CHAIR_KIND
 from planner.errors import Code, PlannerError, ValidationFailed
 from planner.localtime import parse_datetime, parse_local_date
+from planner.sessions import InfusionStatus
 from services import care_plans, catalog, day_plan, infusions, plan_preview
 from services.clinic import get_clinic
 from services.commands import BookDayPlan, NewPatient, PlanDay, ProposedSession, RecordInfusion
 from services.day_board import day_board
 from services.plan_views import DayPlanView
-from services.views import ClinicView
+from services.views import ClinicView, InfusionView
 from web import access, forms
 from web.board import build_board
 from web.filled import Fields, Filled, filled
@@ -163,6 +165,8 @@ RECORD_FIELDS = Fields(
         Code.nonexistent_local_time: "start",
         Code.ambiguous_local_time: "start",
         Code.patient_busy: "start",
+        Code.in_recovery: "start",
+        Code.chair_unavailable: "chair_id",
         Code.unknown_reference: "patient_id",
     },
     {
@@ -170,6 +174,7 @@ RECORD_FIELDS = Fields(
         "Duration": "duration_minutes",
         "duration_minutes": "duration_minutes",
         "Patient": "patient_id",
+        "Infusion chair": "chair_id",
         "name": "new_patient_name",
         "new patient name": "new_patient_name",
         "new patient mrn": "new_patient_mrn",
@@ -193,12 +198,20 @@ def _infusions_page(
 ) -> Response:
     uow, clinic, zone = clinic_of(request)
     now = request.app.state.clock().astimezone(zone)
+    of_day = infusions.list_infusions(uow, day, ALL)[:MAX_PAGE]
+    holds: dict[int, list[InfusionView]] = {}
+    for held in of_day:
+        if held.chair_id is not None and held.status != InfusionStatus.cancelled:
+            holds.setdefault(held.chair_id, []).append(held)
     return render(
         request,
         "infusions.html",
         {
             "clinic": clinic,
-            "infusions": infusions.list_infusions(uow, day, ALL)[:MAX_PAGE],
+            "day": day,
+            "chairs": [r for r in catalog.list_rooms(uow, ALL) if r.kind == CHAIR_KIND],
+            "chair_holds": holds,
+            "infusions": of_day,
             "types": catalog.list_session_types(uow, ALL)[:MAX_PAGE],
             "patients": catalog.patient_choices(uow),
             "problem": problem,
@@ -231,6 +244,7 @@ def record_infusion(request: Request, actor: access.StaffActor, form: access.For
             duration_minutes=forms.optional_int(form, "duration_minutes", "Duration") or 40,
             care_plan=tuple(forms.many(form, "care_plan")),
             auto_book=forms.checked(form, "auto_book"),
+            chair_id=forms.optional_int(form, "chair_id", "Infusion chair"),
         )
         created = care_plans.record_and_plan(
             access.unit_of_work(request), wanted, request.app.state.clock

@@ -1,0 +1,46 @@
+"""Infusion chairs: an infusion holds a room of kind ``infusion_chair`` from its start to the
+end of its recovery (``chair_until``, stored so that the database can keep holds apart).
+
+On PostgreSQL an exclusion constraint refuses two holds of one chair that overlap (as for
+sessions, deferrable, checked at once unless a transaction asks); SQLite's writes are
+serialised and the planner's check covers it. Infusions recorded before hold no chair.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-04
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+HOLDS = "status = 'scheduled' AND chair_id IS NOT NULL"
+
+
+def upgrade() -> None:
+    # SQLite adds a foreign key only by copying the table (batch mode); PostgreSQL alters it
+    with op.batch_alter_table("infusions") as batch:
+        batch.add_column(sa.Column("chair_id", sa.Integer, nullable=True))
+        batch.add_column(sa.Column("chair_until", TS, nullable=True))
+        batch.create_foreign_key("fk_infusions_chair_id_rooms", "rooms", ["chair_id"], ["id"])
+    op.create_index("ix_infusions_chair_start", "infusions", ["chair_id", "start"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "ALTER TABLE infusions ADD CONSTRAINT ex_infusions_chair_overlap EXCLUDE USING gist "
+            f"(chair_id WITH =, tstzrange(start, chair_until, '[)') WITH &&) WHERE ({HOLDS}) "
+            "DEFERRABLE INITIALLY IMMEDIATE"
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE infusions DROP CONSTRAINT ex_infusions_chair_overlap")
+    op.drop_index("ix_infusions_chair_start", "infusions")
+    with op.batch_alter_table("infusions") as batch:
+        batch.drop_column("chair_until")
+        batch.drop_column("chair_id")
