@@ -27,6 +27,7 @@ from api.openapi import add_problem_schema, with_refusals
 from api.routes import (
     audit,
     clinic,
+    courses,
     feeds,
     fhir,
     fhir_scheduling,
@@ -181,7 +182,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     # the most asked first, health, then sessions (a therapist's day, slot searches, booking).
     # No path of one router matches another's, so the order changes nothing else.
     app.include_router(with_refusals(clinic.liveness))
-    for module in (sessions, clinic, users, resources, infusions, feeds, audit):
+    for module in (sessions, clinic, users, resources, infusions, courses, feeds, audit):
         app.include_router(with_refusals(module.router))
     app.include_router(with_refusals(feeds.public))
     # scheduling first: ``/fhir/Appointment/$find`` before ``/fhir/Appointment/{id}``

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models.tables import (
     AuditEntry,
     Clinic,
+    Course,
     Infusion,
     Patient,
     ProtocolVersion,
@@ -39,6 +40,7 @@ ENTITIES: dict[type[Any], str] = {
     Room: "room",
     SessionType: "session_type",
     Patient: "patient",
+    Course: "course",
     Infusion: "infusion",
     TherapySession: "session",
 }

@@ -108,12 +108,29 @@ class Patient(Base):
     mrn: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
+class Course(Base):
+    """A course of infusions for one patient (``FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=6``): each
+    occurrence at the first one's wall time, moved within ``tolerance_minutes`` when that
+    places more of its care plan."""
+
+    __tablename__ = "courses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    rrule: Mapped[str] = mapped_column(String(300))
+    first_start: Mapped[datetime]
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    tolerance_minutes: Mapped[int] = mapped_column(Integer)
+    care_plan: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+
+
 class Infusion(Base):
     __tablename__ = "infusions"
     __table_args__ = (
         Index("ix_infusions_patient_start", "patient_id", "start"),
         Index("ix_infusions_start", "start"),
         Index("ix_infusions_chair_start", "chair_id", "start"),
+        Index("ix_infusions_course", "course_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
@@ -131,6 +148,7 @@ class Infusion(Base):
     # None: the clinic has no chairs (on PostgreSQL an exclusion constraint keeps holds apart)
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
     chair_until: Mapped[datetime | None]
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
 
 
 class TherapySession(Base):

@@ -12,7 +12,8 @@ store is a ``validation_error``, and a busy database is ``database_busy``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import text
@@ -25,6 +26,7 @@ from models.db import hold_startup_lock, reading_engine
 from models.repositories.audit import AuditRepository
 from models.repositories.catalog import PatientRepository, RoomRepository, SessionTypeRepository
 from models.repositories.clinic import ClinicRepository
+from models.repositories.courses import CourseRepository
 from models.repositories.feeds import FeedRepository
 from models.repositories.idempotency import IdempotencyRepository
 from models.repositories.infusions import InfusionRepository
@@ -82,6 +84,7 @@ class UnitOfWork:
     audit_log: AuditRepository
     idempotency: IdempotencyRepository
     feeds: FeedRepository
+    courses: CourseRepository
     calendar: Calendar
 
     def __init__(self, factory: sessionmaker[Session], audit: ContextSource | None = None) -> None:
@@ -129,6 +132,7 @@ class UnitOfWork:
         self.audit_log = AuditRepository(db)
         self.idempotency = IdempotencyRepository(db)
         self.feeds = FeedRepository(db)
+        self.courses = CourseRepository(db)
         self.calendar = Calendar(
             db,
             for_update=not self._reading,
@@ -175,6 +179,20 @@ class UnitOfWork:
 
     def flush(self) -> None:
         self.db.flush()
+
+    @contextmanager
+    def trial(self) -> Iterator[None]:
+        """A change tried and always undone (a savepoint rolled back): what it read and
+        refused is what the real change would meet, and nothing of it stays, not even in the
+        audit entry. For choosing between candidates (a course's visit times)."""
+        kept = len(self._recorder.changes)
+        savepoint = self.db.begin_nested()
+        try:
+            yield
+        finally:
+            if savepoint.is_active:
+                savepoint.rollback()
+            del self._recorder.changes[kept:]
 
     def check_overlaps_at_commit(self) -> None:
         """Check this transaction's sessions for overlaps when it commits, not row by row.

@@ -154,6 +154,26 @@ class RecordInfusion:
 
 
 @dataclass(frozen=True)
+class PlanCourse:
+    """A course of infusions for one patient: ``start`` is the first infusion's wall time
+    (naive) or instant; later ones keep its wall time on the RRULE's dates."""
+
+    rrule: str
+    start: datetime
+    duration_minutes: int = 40
+    care_plan: tuple[str, ...] = ()
+    tolerance_minutes: int = 0
+    commit: bool = False
+
+    def __post_init__(self) -> None:
+        limits.text(self.rrule, "rrule", most=300)
+        limits.number(self.duration_minutes, "duration_minutes", limits.INFUSION_MINUTES)
+        limits.count(self.care_plan, "care_plan", limits.CARE_PLAN_MAX)
+        for key in self.care_plan:
+            limits.key(key, "care_plan")
+
+
+@dataclass(frozen=True)
 class MoveInfusion:
     start: datetime | None = None
     duration_minutes: int | None = None

@@ -226,6 +226,7 @@ class InfusionView:
     patient_name: str | None = None
     chair_id: int | None = None  # the infusion chair held until ``recovery_end``
     chair_name: str | None = None
+    course_id: int | None = None  # the course of infusions it belongs to
 
     def window(self, key: str) -> Window | None:
         return next((w for w in self.windows if w.key == key), None)
@@ -257,6 +258,7 @@ def infusion_view(
         patient_name=patient_name,
         chair_id=row.chair_id,
         chair_name=chair_name,
+        course_id=row.course_id,
     )
 
 

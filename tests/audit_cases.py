@@ -133,6 +133,13 @@ def _infusion(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
     return Expect("infusion", made["id"], "sched", after={"status": "scheduled"}, patient_id=s.p2)
 
 
+def _course(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
+    body = {"rrule": "FREQ=DAILY;COUNT=2", "start": "2026-03-22T07:00", "commit": True}
+    made = ok(c.post(f"/api/patients/{s.p2}/courses", json=body, headers=s.scheduler))
+    after = {"rrule": "FREQ=DAILY;COUNT=2", "patient_id": s.p2}
+    return Expect("course", made["id"], "sched", after=after, patient_id=s.p2)
+
+
 def _patch_infusion(c: TestClient, s: Site, m: dict[str, Any]) -> Expect:
     body = {"duration_minutes": 50}
     ok(c.patch(f"/api/infusions/{s.inf4}", json=body, headers=s.scheduler))
@@ -277,6 +284,7 @@ WRITE_CASES: dict[tuple[str, str], Call] = {
     ("POST", "/api/session-types"): _session_type,
     ("POST", "/api/patients"): _patient,
     ("POST", "/api/infusions"): _infusion,
+    ("POST", "/api/patients/{patient_id}/courses"): _course,
     ("PATCH", "/api/infusions/{infusion_id}"): _patch_infusion,
     ("POST", "/api/infusions/{infusion_id}/cancel"): _cancel_infusion,
     ("POST", "/api/infusions/{infusion_id}/plan"): _plan,

@@ -119,6 +119,10 @@ EXPECTED: dict[tuple[str, str], Case] = {
         SCHEDULER, lambda s: {"patient_id": s.p1, "start": "2026-03-20T07:00"}
     ),
     ("GET", "/api/infusions"): Case(SCHEDULER, params={"date": DAY}),
+    ("POST", "/api/patients/{patient_id}/courses"): Case(
+        SCHEDULER, lambda s: {"rrule": "FREQ=DAILY;COUNT=2", "start": "2026-03-26T07:00"}
+    ),
+    ("GET", "/api/courses/{course_id}"): Case(SCHEDULER, ids={"course_id": "course"}),
     ("GET", "/api/infusions/{infusion_id}"): Case(SCHEDULER),
     ("PATCH", "/api/infusions/{infusion_id}"): Case(
         SCHEDULER, lambda s: {"duration_minutes": 40}, ids={"infusion_id": "inf3"}
@@ -199,6 +203,8 @@ def test_access_matrix(app: FastAPI, client: TestClient, site: Site, clock: Fake
     extra: dict[str, Any] = {}
     extra["victim"], _ = make_user(api, "victim", "scheduler")
     extra["gym"] = api.room("Matrix gym")["id"]
+    course = {"rrule": "FREQ=DAILY;COUNT=1", "start": "2026-03-25T07:00", "commit": True}
+    extra["course"] = api.ok("POST", f"/api/patients/{site.p2}/courses", course)["id"]
     make_user(api, "matrix-login", "scheduler", password=PASSWORD)
     headers: dict[str, dict[str, str]] = {
         "no token": {},

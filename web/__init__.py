@@ -29,10 +29,20 @@ it has been logged. Reload the page to see the current state.</p></div>
 
 
 def install(app: FastAPI) -> None:
-    from web.pages import audit, board, book_here, day, infusion, login, session, settings
+    from web.pages import (
+        audit,
+        board,
+        book_here,
+        courses,
+        day,
+        infusion,
+        login,
+        session,
+        settings,
+    )
     from web.render import PAGE_HEADERS, error_page
 
-    for module in (login, board, book_here, infusion, session, day, settings, audit):
+    for module in (login, board, book_here, infusion, courses, session, day, settings, audit):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

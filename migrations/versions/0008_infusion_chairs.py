@@ -22,12 +22,20 @@ TS = sa.DateTime(timezone=True)
 HOLDS = "status = 'scheduled' AND chair_id IS NOT NULL"
 
 
+def add_reference(table: str, column: str, target: str, name: str) -> None:
+    """A nullable foreign key column. SQLite takes it inline (``ADD COLUMN … REFERENCES``):
+    alembic's batch mode would copy the table, which its foreign keys (sessions point at
+    infusions) refuse once it holds rows; PostgreSQL adds a named constraint."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER REFERENCES {target} (id)")
+        return
+    op.add_column(table, sa.Column(column, sa.Integer, nullable=True))
+    op.create_foreign_key(name, table, target, [column], ["id"])
+
+
 def upgrade() -> None:
-    # SQLite adds a foreign key only by copying the table (batch mode); PostgreSQL alters it
-    with op.batch_alter_table("infusions") as batch:
-        batch.add_column(sa.Column("chair_id", sa.Integer, nullable=True))
-        batch.add_column(sa.Column("chair_until", TS, nullable=True))
-        batch.create_foreign_key("fk_infusions_chair_id_rooms", "rooms", ["chair_id"], ["id"])
+    add_reference("infusions", "chair_id", "rooms", "fk_infusions_chair_id_rooms")
+    op.add_column("infusions", sa.Column("chair_until", TS, nullable=True))
     op.create_index("ix_infusions_chair_start", "infusions", ["chair_id", "start"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
