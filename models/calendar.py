@@ -172,8 +172,10 @@ class Calendar:
             patients, span.start - MAX_RECOVERY, span.end
         )
         names = self.patients.names_of({i.patient_id for i in infusions} | set(patients))
-        kinds = {key: in_sentence(kind.title) for key, kind in self.session_types.kinds().items()}
-        occupations = _session_occupations(sessions, kinds)
+        every = self.session_types.kinds()
+        kinds = {key: in_sentence(kind.title) for key, kind in every.items()}
+        remote = {key for key, kind in every.items() if kind.modality == "telehealth"}
+        occupations = _session_occupations(sessions, kinds, remote)
         occupations += [_infusion_occupation(i, names) for i in infusions]
         occupations += [self._recovery(i, names) for i in infusions]
         if infusion is not None:
@@ -191,6 +193,7 @@ class Calendar:
             occupations=occupations,
             room_names=room_names,
             day_loads=loads,
+            max_wait=self.clinic.max_wait(),
         )
 
     def _recovery(self, row: Infusion, names: dict[int, str]) -> Occupation:
@@ -213,7 +216,9 @@ def _local_days(span: Interval, zone: ZoneInfo) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _session_occupations(rows: list[SessionSpan], kinds: dict[str, str]) -> list[Occupation]:
+def _session_occupations(
+    rows: list[SessionSpan], kinds: dict[str, str], remote: set[str]
+) -> list[Occupation]:
     """The sessions as the rules see them. A full day is hundreds of rows: the wording of
     each patient and each session type is made once."""
     whose: dict[int, str] = {}
@@ -236,6 +241,7 @@ def _session_occupations(rows: list[SessionSpan], kinds: dict[str, str]) -> list
                 what=f"{patient} {title}",
                 infusion_id=row.infusion_id,
                 session_type=row.session_type,
+                telehealth=row.session_type in remote,
             )
         )
     return occupations

@@ -32,6 +32,9 @@ class Clinic(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
+    # the longest a patient may wait between consecutive on-site items of a day, when the
+    # planner places a care plan (None: no cap)
+    max_wait_minutes: Mapped[int | None] = mapped_column(Integer)
 
 
 class ProtocolVersion(Base):
@@ -99,6 +102,7 @@ class SessionType(Base):
     discipline: Mapped[str] = mapped_column(String(64))
     window: Mapped[str] = mapped_column(String(40))
     room_kind: Mapped[str | None] = mapped_column(String(64))
+    modality: Mapped[str] = mapped_column(String(16), server_default="on_site")
 
 
 class Patient(Base):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from planner.errors import Code, Conflict, PlannerError
@@ -57,6 +57,9 @@ class Board:
     # Sessions per (therapist, local day), when counted apart from ``occupations`` (a board
     # that holds only the sessions near a window); None: counted from ``occupations``.
     day_loads: Counter[tuple[int, date]] | None = None
+    # The clinic's cap on a patient's longest wait between on-site items of a day, which the
+    # care-plan planner keeps (planner/compact.py); None: no cap.
+    max_wait: timedelta | None = None
 
     def __post_init__(self) -> None:
         self._loads: Counter[tuple[int, date]] = Counter(self.day_loads or {})
@@ -439,6 +442,7 @@ class Board:
             what=f"{possessive(self.infusion.patient)} {kind.title}" if kind else "",
             infusion_id=self.infusion.id,
             session_type=kind.key if kind else None,
+            telehealth=kind is not None and kind.modality == "telehealth",
         )
 
     def forget_sessions(self, ids: set[int]) -> None:

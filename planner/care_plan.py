@@ -18,7 +18,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from planner.board import Board, Placement, SessionKind
+from planner.compact import keeps_days_compact, wait_on
 from planner.errors import Code, PlannerError
+from planner.localtime import local_date
 from planner.protocol import Window, window_called
 from planner.slots import find_slots, grid_starts
 from planner.wording import span
@@ -74,6 +76,8 @@ class _Search:
     def run(self, depth: int, chosen: dict[int, Placement]) -> None:
         self.nodes += 1
         if depth == len(self.order):
+            if chosen and not keeps_days_compact(self.board):
+                return  # the patient would wait longer than the clinic allows
             current = self.score(chosen)
             if not self.best or current < self.best_score:
                 self.best, self.best_score = dict(chosen), current
@@ -177,10 +181,40 @@ def plan_jointly(
     held = [board.tentative(p, -(i + 1), kinds[i]) for i, p in placed.items()]
     for occupation in held:
         board.add(occupation)
-    unplaced = {i: explain(board, kind) for i, kind in enumerate(kinds) if i not in placed}
+    unplaced = {
+        i: _too_long_a_wait(board, kind, options[i]) or explain(board, kind)
+        for i, kind in enumerate(kinds)
+        if i not in placed
+    }
     for occupation in held:
         board.remove(occupation)
     return JointPlan(placements=placed, unplaced=unplaced)
+
+
+def _too_long_a_wait(
+    board: Board, kind: SessionKind, candidates: list[Placement]
+) -> Unplaced | None:
+    """``day_not_compact`` when the rules let ``kind`` in but only where the patient would
+    wait longer than the clinic's cap (the plan's other sessions held on the board)."""
+    if board.max_wait is None:
+        return None
+    allowed = None
+    for candidate in candidates[:EXPLAIN_SAMPLE]:
+        try:
+            placement = board.check(kind, candidate.start, therapist_id=candidate.therapist_id)
+        except PlannerError:
+            continue
+        held = board.tentative(placement, -10_000, kind)
+        board.add(held)
+        compact = keeps_days_compact(board)
+        board.remove(held)
+        if compact:
+            return None
+        allowed = placement
+    if allowed is None:
+        return None
+    day = local_date(allowed.start, board.zone)
+    return Unplaced(kind.key, Code.day_not_compact, wait_on(board, day))
 
 
 def explain(board: Board, kind: SessionKind) -> Unplaced:

@@ -43,6 +43,7 @@ class Code(StrEnum):
     daily_limit = ("daily_limit", 409)
     no_therapist_free = ("no_therapist_free", 409)
     no_slot = ("no_slot", 409)
+    day_not_compact = ("day_not_compact", 409)
     # infusions
     chair_unavailable = ("chair_unavailable", 409)
     # statuses and state

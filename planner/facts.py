@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from planner.intervals import Interval, subtract
 from planner.protocol import Window
@@ -24,6 +25,7 @@ class SessionKind:
     window: str
     room_kind: str | None = None
     name: str = ""
+    modality: Modality = "on_site"
 
     @property
     def title(self) -> str:
@@ -49,6 +51,11 @@ class TherapistState:
         return subtract(self.shifts, (piece for _, piece in self.time_off))
 
 
+# Where a session happens: at the clinic, or by video (on an infusion day the patient stays at
+# the clinic, so a telehealth session then is taken there and counts as on-site)
+Modality = Literal["on_site", "telehealth"]
+MODALITIES: tuple[Modality, ...] = ("on_site", "telehealth")
+
 # An occupation's kind for the observation after an infusion (its id is the infusion's)
 RECOVERY = "recovery"
 
@@ -69,6 +76,7 @@ class Occupation:
     what: str = ""  # in words: "Alex Demo's cognitive training", "Alex Demo's infusion"
     infusion_id: int | None = None
     session_type: str | None = None
+    telehealth: bool = False
 
     @property
     def span(self) -> Interval:

@@ -48,6 +48,7 @@ def create_session_type(uow: UnitOfWork, new: NewSessionType) -> SessionTypeView
                 discipline=new.discipline,
                 window=new.window,
                 room_kind=new.room_kind,
+                modality=new.modality,
             )
         )
         uow.commit()

@@ -26,7 +26,7 @@ def ensure_clinic(uow: UnitOfWork, name: str, timezone: str) -> None:
 def get_clinic(uow: UnitOfWork) -> ClinicView:
     with uow.reading():
         row = uow.clinic.row()
-        return ClinicView(name=row.name, timezone=row.timezone)
+        return ClinicView(row.name, row.timezone, row.max_wait_minutes)
 
 
 def put_clinic(uow: UnitOfWork, settings: ClinicSettings) -> ClinicView:
@@ -34,8 +34,9 @@ def put_clinic(uow: UnitOfWork, settings: ClinicSettings) -> ClinicView:
     with uow:
         row = uow.clinic.row()
         row.name, row.timezone = settings.name, settings.timezone
+        row.max_wait_minutes = settings.max_wait_minutes
         uow.commit()
-        return ClinicView(name=row.name, timezone=row.timezone)
+        return ClinicView(row.name, row.timezone, row.max_wait_minutes)
 
 
 def get_protocol(uow: UnitOfWork) -> Protocol:

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from planner.errors import ValidationFailed
+from planner.facts import MODALITIES
 from planner.protocol import DEFAULT_RECOVERY, Anchor, WindowSpec
 from planner.roles import Role
 from planner.sessions import SessionStatus
@@ -28,8 +29,11 @@ def _set(command: object, name: str, value: object) -> None:
 class ClinicSettings:
     name: str
     timezone: str
+    max_wait_minutes: int | None = None
 
     def __post_init__(self) -> None:
+        if self.max_wait_minutes is not None:
+            limits.number(self.max_wait_minutes, "max_wait_minutes", (0, 720))
         _set(self, "name", limits.text(self.name, "name", most=limits.NAME_MAX, least=1))
         limits.text(self.timezone, "timezone", most=limits.TIMEZONE_MAX, least=1)
 
@@ -115,8 +119,11 @@ class NewSessionType:
     discipline: str
     window: str
     room_kind: str | None = None
+    modality: str = "on_site"
 
     def __post_init__(self) -> None:
+        if self.modality not in MODALITIES:
+            raise ValidationFailed("modality: 'on_site' or 'telehealth'")
         limits.key(self.key, "key")
         _set(self, "name", limits.text(self.name, "name", most=limits.NAME_MAX, least=1))
         limits.number(self.duration_minutes, "duration_minutes", limits.SESSION_TYPE_MINUTES)

@@ -50,6 +50,7 @@ def local_interval(piece: Interval, zone: ZoneInfo) -> Interval:
 class ClinicView:
     name: str
     timezone: str
+    max_wait_minutes: int | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -130,11 +131,19 @@ class SessionTypeView:
     discipline: str
     window: str
     room_kind: str | None
+    modality: str = "on_site"
 
 
 def session_type_view(row: SessionType) -> SessionTypeView:
     return SessionTypeView(
-        row.id, row.key, row.name, row.duration_minutes, row.discipline, row.window, row.room_kind
+        row.id,
+        row.key,
+        row.name,
+        row.duration_minutes,
+        row.discipline,
+        row.window,
+        row.room_kind,
+        row.modality,
     )
 
 

@@ -48,10 +48,18 @@ def test_session_types(api: Api, client: TestClient) -> None:
         "room_kind": "therapy",
     }
     created = api.ok("POST", "/api/session-types", body, 201)
-    assert created == {"id": created["id"], **body}
+    assert created == {"id": created["id"], **body, "modality": "on_site"}
     no_room = api.session_type("talk", window="plasticity", discipline="psych")
     assert no_room["room_kind"] is None
-    assert api.ok("GET", "/api/session-types") == [created, no_room]
+    video = {**body, "key": "video_talk", "room_kind": None, "modality": "telehealth"}
+    assert api.ok("POST", "/api/session-types", video, 201)["modality"] == "telehealth"
+    bad = {**body, "key": "by_post", "modality": "by_post"}
+    assert_problem(api.post("/api/session-types", bad), 422, "validation_error")
+    assert [t["key"] for t in api.ok("GET", "/api/session-types")] == [
+        "cognitive_training",
+        "talk",
+        "video_talk",
+    ]
     therapist = api.user("therapist", api.therapist()["id"])
     assert client.get("/api/session-types", headers=therapist).status_code == 200
     response = client.post("/api/session-types", json={**body, "key": "x"}, headers=therapist)

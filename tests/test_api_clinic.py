@@ -201,8 +201,9 @@ def test_get_and_put_the_clinic(api: Api, client: TestClient) -> None:
     assert client.get("/api/clinic", headers=therapist).json() == {
         "name": "Test Clinic",
         "timezone": "America/New_York",
+        "max_wait_minutes": None,
     }
-    body = {"name": "Berlin Clinic", "timezone": "Europe/Berlin"}
+    body = {"name": "Berlin Clinic", "timezone": "Europe/Berlin", "max_wait_minutes": 90}
     assert api.ok("PUT", "/api/clinic", body) == body
     assert api.ok("GET", "/api/clinic") == body
     # Answers now carry Berlin's offset.

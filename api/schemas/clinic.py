@@ -17,18 +17,26 @@ from services.views import ClinicView, WindowsPreview
 class ClinicBody(RequestBody):
     name: Name
     timezone: str = Field(min_length=1, max_length=limits.TIMEZONE_MAX)
+    max_wait_minutes: int | None = Field(
+        default=None,
+        ge=0,
+        le=720,
+        description="the longest a patient waits between on-site items of a day when the "
+        "planner places a care plan (null: no cap)",
+    )
 
     def command(self) -> ClinicSettings:
-        return ClinicSettings(self.name, self.timezone)
+        return ClinicSettings(self.name, self.timezone, self.max_wait_minutes)
 
 
 class ClinicPublic(Public):
     name: str
     timezone: str
+    max_wait_minutes: int | None = None
 
     @classmethod
     def of(cls, view: ClinicView) -> ClinicPublic:
-        return cls(name=view.name, timezone=view.timezone)
+        return cls(name=view.name, timezone=view.timezone, max_wait_minutes=view.max_wait_minutes)
 
 
 class WindowSpecIn(RequestBody):

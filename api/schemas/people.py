@@ -244,10 +244,20 @@ class SessionTypeCreate(RequestBody):
     discipline: Key
     window: Key
     room_kind: Label | None = None
+    modality: Literal["on_site", "telehealth"] = Field(
+        default="on_site",
+        description="telehealth: by video, except on an infusion day (the patient stays)",
+    )
 
     def command(self) -> NewSessionType:
         return NewSessionType(
-            self.key, self.name, self.duration_minutes, self.discipline, self.window, self.room_kind
+            self.key,
+            self.name,
+            self.duration_minutes,
+            self.discipline,
+            self.window,
+            self.room_kind,
+            self.modality,
         )
 
 
@@ -259,6 +269,7 @@ class SessionTypePublic(Public):
     discipline: str
     window: str
     room_kind: str | None
+    modality: str
 
     @classmethod
     def of(cls, view: SessionTypeView) -> SessionTypePublic:
@@ -270,6 +281,7 @@ class SessionTypePublic(Public):
             discipline=view.discipline,
             window=view.window,
             room_kind=view.room_kind,
+            modality=view.modality,
         )
 
 

@@ -25,6 +25,7 @@ def kind_of(row: SessionType) -> SessionKind:
         window=row.window,
         room_kind=row.room_kind,
         name=row.name,
+        modality="telehealth" if row.modality == "telehealth" else "on_site",
     )
 
 

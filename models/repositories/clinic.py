@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,6 +66,11 @@ class ClinicRepository:
         row = Clinic(id=CLINIC_ID, name=name, timezone=timezone)
         self.db.add(row)
         return row
+
+    def max_wait(self) -> timedelta | None:
+        """The clinic's cap on a patient's longest wait between on-site items of a day."""
+        minutes = self.row().max_wait_minutes
+        return None if minutes is None else timedelta(minutes=minutes)
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.row().timezone)

@@ -97,6 +97,8 @@ FIELDS = Fields(
         for name, labels in {
             "name": ("name",),
             "timezone": ("timezone",),
+            "max_wait_minutes": ("max_wait_minutes",),
+            "modality": ("modality",),
             "kind": ("kind",),
             "key": ("key",),
             "duration_minutes": ("duration_minutes", "duration"),
@@ -167,7 +169,11 @@ def _failed(
 @router.post("/settings/clinic")
 def save_clinic(request: Request, actor: access.AdminActor, form: access.Form) -> Response:
     try:
-        wanted = ClinicSettings(forms.text(form, "name", 200), forms.text(form, "timezone"))
+        wanted = ClinicSettings(
+            forms.text(form, "name", 200),
+            forms.text(form, "timezone"),
+            forms.optional_int(form, "max_wait_minutes", "max_wait_minutes"),
+        )
         put_clinic(access.unit_of_work(request), wanted)
     except PlannerError as error:
         return _failed(request, "clinic", form, error, "The clinic was not saved")
@@ -302,6 +308,7 @@ def add_session_type(request: Request, actor: access.AdminActor, form: access.Fo
             discipline=forms.text(form, "discipline", 40).lower().replace(" ", "_"),
             window=forms.text(form, "window", 40),
             room_kind=forms.optional_text(form, "room_kind", 64),
+            modality=forms.text(form, "modality", 16) or "on_site",
         )
         catalog.create_session_type(access.unit_of_work(request), kind)
     except PlannerError as error:
