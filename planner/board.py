@@ -26,7 +26,8 @@ from planner.facts import (
 from planner.intervals import Interval, covers
 from planner.localtime import local_date
 from planner.protocol import Window
-from planner.wording import listing, minutes, possessive, span, span_on_day, words
+from planner.refusals import nobody_free, outside, patient_busy, why_not
+from planner.wording import minutes, possessive, span, span_on_day, words
 
 __all__ = [
     "Board",
@@ -36,13 +37,6 @@ __all__ = [
     "SessionKind",
     "TherapistState",
 ]
-
-
-_WHY = {
-    Code.therapist_unavailable: "is not working then",
-    Code.therapist_busy: "is busy",
-    Code.daily_limit: "has reached the daily limit",
-}
 
 
 @dataclass
@@ -147,23 +141,14 @@ class Board:
                 self._daily_limit(therapist, start, ignore)
             except PlannerError as refusal:
                 if refusal.code != Code.discipline_mismatch:
-                    refusals.append(f"{therapist.title} {_WHY[refusal.code]}")
+                    refusals.append(why_not(therapist.title, refusal.code))
                 continue
             fits.append(self._placement(window, outside, start, end, therapist.id, room))
         if not fits:
             raise PlannerError(
-                Code.no_therapist_free, self._nobody_free(kind, start, end, refusals)
+                Code.no_therapist_free, nobody_free(kind, start, end, refusals, self.zone)
             )
         return min(fits, key=lambda p: (p.day_load, p.therapist_id))
-
-    def _nobody_free(
-        self, kind: SessionKind, start: datetime, end: datetime, refusals: list[str]
-    ) -> str:
-        practice = words(kind.discipline)
-        if not refusals:
-            return f"no therapist practises {practice}"
-        when = span(start, end, self.zone)
-        return f"nobody who practises {practice} can take {kind.title} {when}: {listing(refusals)}"
 
     def _common_rules(
         self, kind: SessionKind, start: datetime, end: datetime, override: bool
@@ -183,22 +168,8 @@ class Board:
         window = infusion.window(kind.window)
         fits = window is not None and window.fits(start, end)
         if not fits and not override:
-            raise PlannerError(Code.outside_window, self._outside(kind, window, start, end))
+            raise PlannerError(Code.outside_window, outside(kind, window, start, end, self.zone))
         return window, not fits
-
-    def _outside(
-        self, kind: SessionKind, window: Window | None, start: datetime, end: datetime
-    ) -> str:
-        if window is None:
-            return (
-                f"{kind.title} belongs in the {words(kind.window)} window, which this "
-                "infusion's protocol does not have"
-            )
-        inside = span(window.start, window.end, self.zone)
-        asked = span(start, end, self.zone)
-        return (
-            f"{kind.title} must lie wholly inside the {window.called} ({inside}); {asked} does not"
-        )
 
     def _therapist_rules(
         self,
@@ -305,21 +276,9 @@ class Board:
         if busy:
             raise PlannerError(
                 Code.patient_busy,
-                self._patient_busy(busy[0]),
+                patient_busy(busy[0], self.infusion, self.zone),
                 [self._conflict(o.kind, o.id, o.start, o.end) for o in busy],
             )
-
-    def _patient_busy(self, first: Occupation) -> str:
-        patient = self.infusion.patient
-        when = span(first.start, first.end, self.zone)
-        if first.infusion_id == self.infusion.id and first.session_type is not None:
-            return (
-                f"{patient} is already booked for {first.what or 'this session'} {when} "
-                "(perhaps from another tab: reload to see it)"
-            )
-        if first.kind == "infusion":
-            return f"{patient} is in an infusion {when}"
-        return f"{patient} already has {first.what or 'another session'} {when}"
 
     def _room_rule(
         self,
