@@ -36,6 +36,9 @@ ROOMS = [
     ("Gym 2", "gym"),
     ("Quiet room A", "quiet_room"),
     ("Quiet room B", "quiet_room"),
+    ("Chair 1", "infusion_chair"),
+    ("Chair 2", "infusion_chair"),
+    ("Chair 3", "infusion_chair"),
 ]
 SESSION_TYPES = [
     ("physical_rehabilitation", "Physical rehabilitation", 45, "physical", "spinogenesis", "gym"),

@@ -26,7 +26,7 @@ def test_demo_fills_today_and_is_idempotent(
     clock.now = datetime(2026, 3, 10, 23, 0, tzinfo=UTC)  # 19:00 in New York, late in the day
     printed = load_demo(settings, clock)
     first = _counts(client)
-    assert first["therapists"] == 4 and first["rooms"] == 4 and first["session_types"] == 4
+    assert first["therapists"] == 4 and first["rooms"] == 7 and first["session_types"] == 4
     assert first["infusions"] >= 4 and first["sessions"] >= 6
     assert "scheduler / demo-scheduler" in printed
     again = load_demo(settings, clock)
@@ -40,6 +40,7 @@ def test_demo_fills_today_and_is_idempotent(
     infusions = client.get("/api/infusions?date=2026-03-10", headers=auth).json()
     assert len(infusions) == first["infusions"]
     assert all(i["start"].startswith("2026-03-10") for i in infusions)
+    assert all(i["chair_id"] is not None for i in infusions)  # three chairs hold them all
     board = client.get("/api/sessions?date=2026-03-10", headers=auth).json()
     assert board, "the demo day has sessions on it"
     # The README's flow: a follow-up slot for a demo infusion, then booking it.
