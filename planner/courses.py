@@ -16,6 +16,10 @@ from planner.recurrence import parse_rule, series
 MAX_VISITS = 60  # a course of infusions is weeks to months, not years of daily visits
 MAX_TOLERANCE = timedelta(hours=4)
 STEP = timedelta(minutes=15)  # infusions start on the quarter hour
+# Times a course may try beyond each visit's preferred one (each is an infusion recorded and
+# its care plan planned, then undone: some 30 ms): a long course over a full clinic stays
+# within seconds, and holds the write lock no longer.
+MAX_TRIALS = 150
 
 
 def course_dates(rrule: str, first: datetime) -> list[datetime]:

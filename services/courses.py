@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from models.tables import Course, Infusion
 from models.uow import UnitOfWork
-from planner.courses import VisitTrial, best_trial, course_dates, shifts
+from planner.courses import MAX_TRIALS, VisitTrial, best_trial, course_dates, shifts
 from planner.errors import Code, PlannerError
 from planner.localtime import Clock, planning_now, wall_to_instant
 from planner.sessions import ACTIVE, InfusionStatus
@@ -76,9 +76,12 @@ def plan_course(uow: UnitOfWork, patient_id: int, wanted: PlanCourse, clock: Clo
             )
             uow.courses.add(course)
         visits = []
+        budget = TrialBudget()
         for day in dates:
             preferred = wall_to_instant(day.date(), day.time(), zone)
-            visit = _visit(uow, patient_id, wanted, care_plan, preferred, tried, course, clock)
+            visit = _visit(
+                uow, patient_id, wanted, care_plan, preferred, tried, course, clock, budget
+            )
             visits.append(visit)
         view = CourseView(
             id=course.id if course is not None else None,
@@ -95,6 +98,20 @@ def plan_course(uow: UnitOfWork, patient_id: int, wanted: PlanCourse, clock: Clo
         return view
 
 
+@dataclass
+class TrialBudget:
+    """How many more times (an infusion recorded and its care plan planned, then undone) a
+    course may try: each visit always tries its preferred time, the others while this
+    lasts, so a long course over a full clinic answers in seconds."""
+
+    left: int = MAX_TRIALS
+
+
+# A care-plan item no time can place: nobody practises its discipline, or the protocol has
+# no such window. Trying other times cannot help it.
+TIMELESS = {Code.discipline_mismatch.value, Code.outside_window.value}
+
+
 def _visit(
     uow: UnitOfWork,
     patient_id: int,
@@ -104,6 +121,7 @@ def _visit(
     tried: list[timedelta],
     course: Course | None,
     clock: Clock,
+    budget: TrialBudget,
 ) -> VisitView:
     """The best time for one visit, recorded and planned (in the caller's transaction)."""
     zone = uow.clinic.zone()
@@ -111,10 +129,13 @@ def _visit(
     refusals: list[PlannerError] = []
     now = planning_now(clock)
     for shift in tried:
+        if shift and budget.left <= 0:
+            break  # the course's budget is spent: the preferred time only
         start = preferred + shift
         if start < now:
             refusals.append(PlannerError(Code.in_the_past, "that time has passed"))
             continue
+        budget.left -= 1
         with uow.trial():
             try:
                 infusion = _record(uow, patient_id, wanted, care_plan, start, None, clock)
@@ -124,8 +145,9 @@ def _visit(
             plan = plan_in(uow, infusion, care_plan, clock, commit=False)
         deviation = sum(s.score for s in plan.sessions)
         trials.append(VisitTrial(shift, len(plan.sessions), deviation))
-        if len(plan.sessions) == len(care_plan):
-            break  # everything placed: no later (farther) time can be better
+        hopeless = sum(1 for u in plan.unplaced if u.code in TIMELESS)
+        if len(plan.sessions) + hopeless == len(care_plan):
+            break  # all that any time could place: no later (farther) time can be better
     best = best_trial(trials)
     if best is None:
         first = refusals[0]

@@ -203,3 +203,19 @@ def test_the_course_pages(client: TestClient, api: Api, clinic: dict[str, Any]) 
     assert api.get("/api/infusions").json() == []
     booked = client.post("/courses", data={**form, "repeat": SIX, "commit": "1"})
     assert "6 of 6 infusions placed" in booked.text and booked.url.path.startswith("/courses/")
+
+
+def test_a_long_search_stays_bounded_and_answers_every_visit(
+    api: Api, clinic: dict[str, Any]
+) -> None:
+    """Night rehab: its one therapist works 00:00-00:30, so no time places it and every visit
+    tries all 33 times of a four-hour tolerance: the course's budget of tries runs out
+    during the fifth visit, and the last visits are tried at their preferred time only."""
+    api.therapist("Nox", ("night",), start="00:00", end="00:30")
+    api.session_type("night_rehab", "spinogenesis", "night", 30)
+    wanted = {"care_plan": ["rehab", "night_rehab"], "tolerance_minutes": 240}
+    visits = _course(api, clinic["patient"], **wanted).json()["visits"]
+    assert [v["shifted_minutes"] for v in visits] == [0] * 6
+    for visit in visits:
+        assert [s["session_type"] for s in visit["sessions"]] == ["rehab"]
+        assert [u["session_type"] for u in visit["unplaced"]] == ["night_rehab"]
