@@ -73,7 +73,7 @@ def test_demo_twice_changes_nothing(server: Served, demo: Demo) -> None:
     # planner serve made the first admin (and printed its password once); the demo did not.
     assert server.first_admin_password()
     assert "admin / " not in demo.first
-    assert demo.counts["therapists"] == 4 and demo.counts["rooms"] == 4
+    assert demo.counts["therapists"] == 4 and demo.counts["rooms"] == 7  # 3 are chairs
     assert demo.counts["session_types"] == 4 and demo.counts["patients"] == 5
     assert demo.counts["users"] == 3  # admin, scheduler, ana
     assert demo.counts["infusions"] >= 4 and demo.counts["sessions"] >= 6, demo.counts
@@ -87,6 +87,7 @@ def test_scheduler_sees_the_demo_day_through_the_api(server: Served, demo: Demo)
     assert len(infusions) == demo.counts["infusions"]
     assert {instant(i["start"]).date() for i in infusions} == {demo.day}
     assert all(i["status"] == "scheduled" and i["care_plan"] for i in infusions)
+    assert all(i["chair_id"] is not None for i in infusions)
     booked = [s for i in infusions for s in i["sessions"]]
     assert len(booked) == demo.counts["sessions"]
     sessions = expect(api.get("/api/sessions", params={"date": demo.day.isoformat()}), 200)
