@@ -22,7 +22,7 @@ from planner.compact import keeps_days_compact, wait_on
 from planner.errors import Code, PlannerError
 from planner.localtime import local_date
 from planner.protocol import Window, window_called
-from planner.slots import find_slots, grid_starts
+from planner.slots import find_slots, grid_starts, slot_rank
 from planner.wording import span
 
 EXPLAIN_SAMPLE = 240
@@ -172,7 +172,7 @@ def plan_jointly(
             own = find_slots(board, kind, limit=candidates_per_kind, therapist_id=prefer[index])
             options[index] = sorted(
                 set(options[index]) | set(own),
-                key=lambda p: (p.score, p.start, p.day_load, p.therapist_id),
+                key=slot_rank,
             )
     order = sorted(range(len(kinds)), key=lambda i: (len(options[i]), kinds[i].key, i))
     search = _Search(board, kinds, options, order, prefer, node_budget)

@@ -129,6 +129,12 @@ def find_slots(
     return _confirmed(board, kind, sorted(ranked), limit, per_start)
 
 
+def slot_rank(slot: Placement) -> tuple[float, datetime, int, int]:
+    """The slot ranking (docs/rules.md#slots), lower first: nearer the target, then earlier,
+    then the therapist with fewer sessions that day, then the lower therapist id."""
+    return (slot.score, slot.start, slot.day_load, slot.therapist_id)
+
+
 def open_window(window_key: str, span: Interval) -> InfusionFacts:
     """No infusion and no patient: one window open over ``span``, without a target, so that
     ``find_slots`` answers a therapist's free slots there in time order (``Slot`` in FHIR)."""

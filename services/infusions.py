@@ -67,7 +67,28 @@ def refuse_overlapping_infusion(
         )
 
 
-def refuse_sessions_in_visit(
+def clear_visit(
+    uow: UnitOfWork,
+    patient_id: int,
+    infusion: Interval,
+    recovery: timedelta,
+    *,
+    ignore: int | None = None,
+    wanted_chair: int | None = None,
+    prefer_chair: int | None = None,
+) -> tuple[int | None, datetime | None]:
+    """What recording or moving an infusion (``ignore``: the one moving) must find free: the
+    patient, in no other infusion and with no session in this one or its recovery, and a
+    chair until the recovery ends. The chair and until when it is held (None, None: the
+    clinic has no chairs)."""
+    refuse_overlapping_infusion(uow, patient_id, infusion.start, infusion.end, ignore=ignore)
+    _refuse_sessions_in_visit(uow, patient_id, infusion, recovery, own=ignore)
+    until = infusion.end + recovery
+    chair = _seat(uow, infusion, until, wanted=wanted_chair, prefer=prefer_chair, ignore=ignore)
+    return chair, (until if chair is not None else None)
+
+
+def _refuse_sessions_in_visit(
     uow: UnitOfWork,
     patient_id: int,
     infusion: Interval,
@@ -99,7 +120,7 @@ def refuse_sessions_in_visit(
     )
 
 
-def seat(
+def _seat(
     uow: UnitOfWork,
     infusion: Interval,
     until: datetime,
@@ -127,11 +148,10 @@ def record_infusion(uow: UnitOfWork, new: RecordInfusion, clock: Clock) -> Infus
     # overlap check below; bookings lock the same row (models/calendar.py).
     uow.patients.locked_reference(new.patient_id)
     care_plan = check_care_plan(uow, new.care_plan)
-    refuse_overlapping_infusion(uow, new.patient_id, start, end)
     protocol = uow.clinic.current_protocol()
-    refuse_sessions_in_visit(uow, new.patient_id, Interval(start, end), protocol.recovery)
-    until = end + protocol.recovery
-    chair = seat(uow, Interval(start, end), until, wanted=new.chair_id)
+    chair, chair_until = clear_visit(
+        uow, new.patient_id, Interval(start, end), protocol.recovery, wanted_chair=new.chair_id
+    )
     return uow.infusions.add(
         Infusion(
             patient_id=new.patient_id,
@@ -143,7 +163,7 @@ def record_infusion(uow: UnitOfWork, new: RecordInfusion, clock: Clock) -> Infus
             care_plan=care_plan,
             created_at=clock(),
             chair_id=chair,
-            chair_until=until if chair is not None else None,
+            chair_until=chair_until,
         )
     )
 

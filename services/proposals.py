@@ -17,7 +17,7 @@ from planner.board import Placement, SessionKind
 from planner.errors import ValidationFailed
 from planner.intervals import Interval
 from planner.localtime import Clock, planning_now
-from planner.slots import find_slots, open_window
+from planner.slots import find_slots, open_window, slot_rank
 from services.booking import book_in
 from services.commands import BookSession
 from services.views import SessionView, slot_view
@@ -101,7 +101,7 @@ def find_proposals(
             found += [
                 Proposal(patient_id, infusion.id, kind.key, slot_view(p, zone)) for p in slots
             ]
-        found.sort(key=lambda p: (p.slot.score, p.slot.start, p.slot.day_load, p.slot.therapist_id))
+        found.sort(key=lambda p: slot_rank(p.slot))
         return found[:limit]
 
 

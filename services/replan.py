@@ -14,12 +14,7 @@ from planner.sessions import InfusionStatus, SessionStatus
 from planner.wording import listing, span
 from services.care_plans import board_for_windows
 from services.commands import MoveInfusion
-from services.infusions import (
-    infusion_views,
-    refuse_overlapping_infusion,
-    refuse_sessions_in_visit,
-    seat,
-)
+from services.infusions import clear_visit, infusion_views
 from services.plan_views import Moved, ReplanView, UnplacedSession
 from services.views import local
 
@@ -65,22 +60,17 @@ def _move(uow: UnitOfWork, infusion: Infusion, wanted: MoveInfusion) -> None:
     )
     minutes = wanted.duration_minutes or infusion.duration_minutes
     end = start + timedelta(minutes=minutes)
-    refuse_overlapping_infusion(uow, infusion.patient_id, start, end, ignore=infusion.id)
     recovery = uow.clinic.protocol(infusion.protocol_version).recovery
-    refuse_sessions_in_visit(
-        uow, infusion.patient_id, Interval(start, end), recovery, own=infusion.id
-    )
-    chair = seat(
+    infusion.chair_id, infusion.chair_until = clear_visit(
         uow,
+        infusion.patient_id,
         Interval(start, end),
-        end + recovery,
-        wanted=wanted.chair_id,
-        prefer=infusion.chair_id,
+        recovery,
         ignore=infusion.id,
+        wanted_chair=wanted.chair_id,
+        prefer_chair=infusion.chair_id,
     )
     infusion.start, infusion.end, infusion.duration_minutes = start, end, minutes
-    infusion.chair_id = chair
-    infusion.chair_until = end + recovery if chair is not None else None
     uow.flush()
 
 
