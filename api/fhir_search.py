@@ -28,15 +28,14 @@ class FhirJSON(JSONResponse):
 EVERY = Page(limit=MAX_PAGE, offset=0)
 DEFAULT_COUNT = 50
 TINY = timedelta(microseconds=1)
-INSTANT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]{5,15}(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+# a date, or an instant (its offset is checked when it is read)
+WHEN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]{5,15}(Z|[+-][0-9]{2}:[0-9]{2})?)?"
+INSTANT = f"^{WHEN}$"
 # FHIR's id (R4 §2.24.0.1); references as ``Type/123`` or ``123``; dates with a prefix
 FhirId = Annotated[str | None, Query(alias="_id", pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
 PRACTITIONER = r"^(Practitioner/)?[0-9]{1,12}$"
 PATIENT = r"^(Patient/)?[0-9]{1,12}$"
-DATE = (
-    r"^(eq|ge|gt|le|lt)?[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9:.]{5,15}(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
-)
+DATE = f"^(eq|ge|gt|le|lt)?{WHEN}$"
 DateParameter = Annotated[str, StringConstraints(pattern=DATE)]
 
 

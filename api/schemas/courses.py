@@ -91,17 +91,8 @@ class VisitPublic(Public):
             chair_id=infusion.chair_id if infusion else None,
             shifted_minutes=visit.shifted_minutes,
             sessions=[VisitSessionPublic.of(s, committed) for s in plan.sessions] if plan else [],
-            unplaced=[
-                UnplacedCarePlanItem(session_type=u.session_type, code=u.code, detail=u.detail)
-                for u in (plan.unplaced if plan else ())
-            ],
-            refused=UnplacedCarePlanItem(
-                session_type=visit.refused.session_type,
-                code=visit.refused.code,
-                detail=visit.refused.detail,
-            )
-            if visit.refused
-            else None,
+            unplaced=[UnplacedCarePlanItem.of(u) for u in (plan.unplaced if plan else ())],
+            refused=UnplacedCarePlanItem.of(visit.refused) if visit.refused else None,
         )
 
 

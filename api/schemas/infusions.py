@@ -10,13 +10,17 @@ from api.schemas.sessions import SessionPublic
 from services import limits
 from services.commands import MoveInfusion, RecordInfusion
 from services.plan_views import ReplanView
-from services.views import InfusionView
+from services.views import InfusionView, Unplaced
 
 
 class UnplacedCarePlanItem(Public):
     session_type: str
     code: str
     detail: str = ""
+
+    @classmethod
+    def of(cls, unplaced: Unplaced) -> UnplacedCarePlanItem:
+        return cls(session_type=unplaced.session_type, code=unplaced.code, detail=unplaced.detail)
 
 
 class InfusionCreate(RequestBody):
@@ -80,10 +84,7 @@ class InfusionPublic(Public):
             sessions=[SessionPublic.of(s) for s in view.sessions],
             unplaced=None
             if view.unplaced is None
-            else [
-                UnplacedCarePlanItem(session_type=u.session_type, code=u.code, detail=u.detail)
-                for u in view.unplaced
-            ],
+            else [UnplacedCarePlanItem.of(u) for u in view.unplaced],
         )
 
 
