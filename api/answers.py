@@ -27,7 +27,9 @@ from starlette.concurrency import run_in_threadpool
 from models.stamp import DataStamp
 
 CAPACITY = 1024
-_NO_STAMP = object()
+KEPT_BODY = "kept_body"  # request.state: the kept answer a route served (api/kept_responses.py)
+GRANT = "token_grant"  # request.state: what the caller's token grants (api/deps.py)
+STAMP = "data_stamp"  # request.state: the stamp this request reads everything under
 
 
 class Answers:
@@ -42,10 +44,19 @@ class Answers:
 
     async def stamp_for(self, request: Request) -> str | None:
         """The stamp, read once per request (its token check and its answer share it)."""
-        found = getattr(request.state, "data_stamp", _NO_STAMP)
-        if found is _NO_STAMP:
-            found = request.state.data_stamp = await self._stamp.read()
-        return found  # type: ignore[return-value]
+        return await self.stamp_of(request.scope.setdefault("state", {}))
+
+    async def stamp_of(self, state: dict[str, Any]) -> str | None:
+        """The stamp of the request whose ASGI ``state`` this is, read at its first ask."""
+        if STAMP not in state:
+            state[STAMP] = await self._stamp.read()
+        found: str | None = state[STAMP]
+        return found
+
+    def holds(self, key: Hashable) -> bool:
+        """Whether anything is kept under ``key``, of this generation or an older one: a
+        look that costs no stamp read, for callers that mostly ask what was never kept."""
+        return key in self._kept
 
     def get(self, stamp: str | None, key: Hashable) -> Any:
         if stamp is None:
@@ -109,4 +120,5 @@ async def kept_json(
     if kept is None or not kept.serves(now):
         kept = await run_in_threadpool(compute)
         answers.put(stamp, key, kept)
+    setattr(request.state, KEPT_BODY, kept)
     return Response(kept.body, media_type="application/json")

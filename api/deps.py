@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.answers import answers_of
+from api.answers import GRANT, answers_of
 from models.ranges import DEFAULT_PAGE, MAX_PAGE, Page
 from models.uow import UnitOfWork
 from planner.errors import Code, PlannerError
@@ -83,6 +83,7 @@ async def current_actor(
     if actor is None:
         raise PlannerError(Code.unauthorized, "the token is unknown, expired or revoked")
     request.state.actor = actor
+    setattr(request.state, GRANT, grant)  # a kept response lasts no longer than the token
     return actor
 
 

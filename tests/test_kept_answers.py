@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from models.db import make_engine
 from models.stamp import DataStamp, SharedReads
+from services import therapists
 from tests.support import ADMIN, Api, FakeClock, counted
 
 T = TypeVar("T")
@@ -166,3 +168,51 @@ def test_stamp_reads_asked_together_are_shared_and_never_begin_before_the_ask() 
     assert first == [1]
     assert burst == [2] * 15  # the read that began after they asked, one for all of them
     assert alone == 3 and reads == 3
+
+
+def test_a_callers_repeated_read_is_answered_before_routing(
+    client: TestClient, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """api/kept_responses.py: the same caller asking the same URL again is answered without
+    the route (its permission check is not even asked); any commit ends that."""
+    therapist, _ = _clinic(api)
+    asked: list[int] = []
+    check = therapists.require_may_see
+
+    def counting(actor: Any, therapist_id: int) -> None:
+        asked.append(therapist_id)
+        check(actor, therapist_id)
+
+    monkeypatch.setattr(therapists, "require_may_see", counting)
+    path = f"/api/therapists/{therapist['id']}/day?date=2026-03-10"
+    first = client.get(path, headers=ADMIN)
+    routed = len(asked)
+    assert routed > 0
+    again = client.get(path, headers=ADMIN)
+    assert len(asked) == routed
+    assert (again.status_code, again.content) == (200, first.content)
+    assert again.headers["content-type"] == first.headers["content-type"] == "application/json"
+    assert again.headers["x-request-id"] != first.headers["x-request-id"]  # still its own
+    api.patient("Someone Else")  # a commit
+    assert client.get(path, headers=ADMIN).content == first.content
+    assert len(asked) == 2 * routed
+    with_other_query = client.get(path + "&x=1", headers=ADMIN)
+    assert with_other_query.status_code == 422  # the URL is the key: checked as ever
+
+
+def test_a_kept_slot_search_follows_the_minute_once_its_window_is_open(
+    client: TestClient, api: Api, clock: FakeClock
+) -> None:
+    _, infusion = _clinic(api)
+    path = f"/api/infusions/{infusion['id']}/slots?session_type=rehab&limit=100"
+    before = api.ok("GET", path)  # asked before the window opens: kept until it does
+    earliest = datetime.fromisoformat(before[0]["start"])
+    clock.now = earliest + timedelta(minutes=1, seconds=17)
+    inside = api.ok("GET", path)
+    assert before[0]["start"] not in {s["start"] for s in inside}
+    assert all(datetime.fromisoformat(s["start"]) >= clock.now for s in inside)
+    assert api.ok("GET", path) == inside  # the same minute: kept
+    clock.now += timedelta(minutes=10)
+    later = api.ok("GET", path)
+    assert later != inside
+    assert all(datetime.fromisoformat(s["start"]) >= clock.now for s in later)
