@@ -33,7 +33,7 @@ from load_check import active_sessions, overlapping_pairs
 from load_report import Goal, Outcome, ceiling_line, goals_of, scaling_goals, section
 from load_seed import Api, seed, write_requests
 from load_servers import bare_app, ceiling_server, planner_serve, postgres_database, served
-from load_wrk import Load, Measured, measure, measure_together, wrk_version
+from load_wrk import Load, Measured, measure, measure_alternating, measure_together, wrk_version
 
 TOKEN = "bench-load-admin-token"
 CONFIGURATIONS = {  # name: (database, workers)
@@ -95,20 +95,28 @@ def measure_ceiling(load: Load, folder: Path) -> Measured:
 def measure_planner(
     outcome: Outcome, url: str, load: Load, args: argparse.Namespace, folder: Path
 ) -> None:
-    """Seed the day on a new ``planner serve``, then every operation, the storms last."""
-    ops = outcome.operations
+    """Seed the day on a new ``planner serve``, then every operation, the storms last. The
+    bare app is served beside it: it, health and the reads are measured in turn
+    (``measure_alternating``), since their ratios are goals."""
     command, port, env = planner_serve(url, TOKEN, outcome.workers)
     with served(command, port, "/api/health", folder / "planner.log", env) as base:
-        api = Api(base, TOKEN)
-        try:
-            clinic = seed(api)
-        finally:
-            api.close()
-        outcome.day, outcome.seeded_sessions = clinic.day.isoformat(), clinic.sessions
-        files = write_requests(clinic, folder, args.seed)
-        ops["health"] = measure("health", base, request_file(folder, "health", "/api/health"), load)
-        ops["day"] = measure("day", base, files["day"], load)
-        ops["slots"] = measure("slots", base, files["slots"], load)
+        bare_command, bare_port = bare_app(outcome.workers)  # a port other than the planner's
+        with served(bare_command, bare_port, "/", folder / "bare.log") as bare_base:
+            api = Api(base, TOKEN)
+            try:
+                clinic = seed(api)
+            finally:
+                api.close()
+            outcome.day, outcome.seeded_sessions = clinic.day.isoformat(), clinic.sessions
+            files = write_requests(clinic, folder, args.seed)
+            compared = [
+                ("bare", bare_base, request_file(folder, "bare", "/")),
+                ("health", base, request_file(folder, "health", "/api/health")),
+                ("day", base, files["day"]),
+                ("slots", base, files["slots"]),
+            ]
+            for measured in measure_alternating(compared, load):
+                outcome.operations[measured.operation] = measured
         for reads in ("day", "slots"):
             storm, during = measure_together(
                 [
@@ -117,7 +125,10 @@ def measure_planner(
                 ],
                 load,
             )
-            ops[storm.operation], ops[during.operation] = storm, during
+            outcome.operations[storm.operation], outcome.operations[during.operation] = (
+                storm,
+                during,
+            )
 
 
 def run_configuration(name: str, load: Load, args: argparse.Namespace) -> Outcome:
@@ -128,10 +139,6 @@ def run_configuration(name: str, load: Load, args: argparse.Namespace) -> Outcom
         folder = Path(tmp)
         try:
             with database(name, args, folder) as url:
-                command, port = bare_app(workers)
-                with served(command, port, "/", folder / "bare.log") as base:
-                    bare = measure("bare", base, request_file(folder, "bare", "/"), load)
-                outcome.operations["bare"] = bare
                 try:
                     measure_planner(outcome, url, load, args, folder)
                 finally:

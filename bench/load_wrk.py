@@ -121,3 +121,40 @@ def measure_together(runs: list[tuple[str, str, Path]], load: Load) -> list[Meas
     booking storm."""
     processes = [(name, start(url, requests, load)) for name, url, requests in runs]
     return [result(name, process) for name, process in processes]
+
+
+def measure_alternating(
+    runs: list[tuple[str, str, Path]], load: Load, rounds: int = 5
+) -> list[Measured]:
+    """Operations whose throughputs are compared (each ``(operation, base_url, requests)``),
+    measured in turn, ``rounds`` times ``load.seconds / rounds`` each: a swing of the
+    machine's speed during the run falls on all of them alike, not on whichever ran then.
+    Requests and seconds add up; p50, p99 and max are the worst round's."""
+    for name, url, requests in runs:
+        measure(name, url, requests, Load(load.connections, 1, load.token, load.warmup))
+    share = Load(load.connections, max(1, round(load.seconds / rounds)), load.token, warmup=0)
+    found: dict[str, list[Measured]] = {name: [] for name, _, _ in runs}
+    for _ in range(rounds):
+        for name, url, requests in runs:
+            found[name].append(result(name, start(url, requests, share)))
+    return [_summed(name, parts) for name, parts in found.items()]
+
+
+def _summed(operation: str, parts: list[Measured]) -> Measured:
+    statuses: dict[str, int] = {}
+    for part in parts:
+        for status, count in part.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return Measured(
+        operation=operation,
+        requests=sum(p.requests for p in parts),
+        seconds=sum(p.seconds for p in parts),
+        p50_ms=max(p.p50_ms for p in parts),
+        p99_ms=max(p.p99_ms for p in parts),
+        max_ms=max(p.max_ms for p in parts),
+        status_5xx=sum(p.status_5xx for p in parts),
+        non_2xx=sum(p.non_2xx for p in parts),
+        socket_errors=sum(p.socket_errors for p in parts),
+        timeouts=sum(p.timeouts for p in parts),
+        statuses=statuses,
+    )
