@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 from planner.optimize import heuristic, lns
 from tests.optimize_support import (
@@ -47,9 +46,9 @@ def test_a_later_infusion_of_the_same_patient_blocks_earlier_items() -> None:
 @needs_ortools
 def test_lns_never_worsens_and_stays_valid() -> None:
     problem = problem_of(shipped("medium-11"))
-    state = heuristic.solve(problem, time.monotonic() + 0.3)
+    state = heuristic.solve(problem, problem.work.now() + 0.3)
     before = state.key()
-    after = lns.search(state, time.monotonic() + 1.5).key()
+    after = lns.search(state, problem.work.now() + 1.5).key()
     assert after >= before
     for k, books in enumerate(state.ther):
         buf = problem.therapists[k].buffer
@@ -69,13 +68,13 @@ def test_auto_on_a_generated_large_day_is_valid() -> None:
 @needs_ortools
 def test_deviation_polish_keeps_the_count_and_never_worsens() -> None:
     problem = problem_of(shipped("medium-12"))
-    state = heuristic.solve(problem, time.monotonic() + 0.3)
-    lns.search(state, time.monotonic() + 0.6, count=True, polish=0.0)
+    state = heuristic.solve(problem, problem.work.now() + 0.3)
+    lns.search(state, problem.work.now() + 0.6, count=True, polish=0.0)
     placed, dev2 = state.placed, state.dev2
     heuristic.slide(state)
     assert state.placed == placed and state.dev2 <= dev2
     placed, dev2 = state.placed, state.dev2
-    lns.polish(state, time.monotonic() + 1.0)
+    lns.polish(state, problem.work.now() + 1.0)
     assert state.key() >= (placed, -dev2)
     assert state.placed >= placed
 
@@ -92,8 +91,8 @@ def test_many_constructions_never_start_worse_and_stay_valid() -> None:
     problem = build_problem(read.day)
     single = heuristic.construct(problem)
     # no time: exactly the most-constrained-first construction
-    assert heuristic.construct_many(problem, time.monotonic()).assign == single.assign
-    many = heuristic.construct_many(problem, time.monotonic() + 0.3, seed=3)
+    assert heuristic.construct_many(problem, problem.work.now()).assign == single.assign
+    many = heuristic.construct_many(problem, problem.work.now() + 0.3, seed=3)
     assert many.key() >= single.key()
     chosen = {i: a for i, a in enumerate(many.assign) if a is not None}
     unplaced = {i: diagnose(many, i) for i, a in enumerate(many.assign) if a is None}

@@ -73,12 +73,15 @@ Solver = Literal["auto", "heuristic", "cp-sat"]
 _HEURISTIC_SHARE = 0.25
 _HEURISTIC_MAX_S = 1.5
 _MEDIUM_HEURISTIC_MAX_S = 0.6
-_WORKERS = 2  # CP-SAT workers: the target machine has 2 cores
+# CP-SAT workers (deterministic either way, work.py): one for the many short LNS steps,
+# two interleaved for the whole-day model (one long search, both cores)
+_WORKERS = 1
+
 # whole-day CP-SAT model: alone up to _SMALL_ITEMS items (proves small days optimal); after
 # the count LNS up to _MEDIUM_ITEMS, count only, from the last _FULL_SHARE of the time
 _SMALL_ITEMS = 40
 _MEDIUM_ITEMS = 120
-_FULL_SHARE = 0.7
+_FULL_SHARE = 0.9
 # the last share: the deviation (``_polish``). Medium days give more time to the count: the
 # whole-day model finds the last session more often in 4.3 s than in 3.2 s (in-process, with
 # 0.6 s of heuristic: medium-3 at 67 in 11 runs of 11, medium-2 in 8 of 10; was 2 in 3)
@@ -104,15 +107,17 @@ def optimize(day: Day, *, time_limit_s: float = 8.0, solver: Solver = "auto") ->
     use_cp = solver != "heuristic" and cpsat.available()
     if solver == "cp-sat" and not use_cp:
         raise SolverUnavailable("solver cp-sat needs OR-Tools: pip install ortools")
-    deadline = began + max(0.0, time_limit_s - _MARGIN_S)
     problem = build_problem(day)
+    work = problem.work
+    work.start(time_limit_s)
+    deadline = max(0.0, time_limit_s - _MARGIN_S)  # in seconds of work (work.py)
 
     if use_cp:
         live = [item.index for item in problem.items if item.cands]
         medium = _SMALL_ITEMS < len(live) <= _MEDIUM_ITEMS
         most = _MEDIUM_HEURISTIC_MAX_S if medium else _HEURISTIC_MAX_S
-        budget = min(most, _HEURISTIC_SHARE * (deadline - time.monotonic()))
-        state = heuristic.solve(problem, time.monotonic() + max(0.0, budget))
+        budget = min(most, _HEURISTIC_SHARE * (deadline - work.now()))
+        state = heuristic.solve(problem, work.now() + max(0.0, budget))
         state = _exact(state, live, deadline)
     else:
         state = heuristic.solve(problem, deadline, alone=True)
@@ -130,16 +135,17 @@ def _exact(state: State, live: list[int], deadline: float) -> State:
 
     ``live`` are the items with at least one candidate.
     """
-    left = deadline - time.monotonic()
+    work = state.p.work
+    left = deadline - work.now()
     if len(live) <= _SMALL_ITEMS and left > 0.3:
         _, optimal = cpsat.solve_part(state, live, 0.5 * left, workers=_WORKERS)
         if optimal:
             return state
     if len(live) > _MEDIUM_ITEMS:
-        left = deadline - time.monotonic()
+        left = deadline - work.now()
         lns.search(state, deadline - _POLISH_SHARE * left, workers=_WORKERS, polish=0.0, count=True)
         return _polish(state, deadline)
-    left = deadline - time.monotonic()
+    left = deadline - work.now()
     lns.search(state, deadline - _FULL_SHARE * left, workers=_WORKERS, polish=0.0, count=True)
     cpsat.improve(state, deadline - _MEDIUM_POLISH_SHARE * left, workers=_WORKERS, count_only=True)
     return _polish(state, deadline)
@@ -147,7 +153,7 @@ def _exact(state: State, live: list[int], deadline: float) -> State:
 
 def _polish(state: State, deadline: float) -> State:
     """The deviation, the count kept: slide, cold annealing, then deviation LNS steps."""
-    left = deadline - time.monotonic()
+    left = deadline - state.p.work.now()
     state = heuristic.polish(state, deadline - (1 - _COLD_SHARE) * left)
     return lns.polish(state, deadline, workers=_WORKERS)
 

@@ -21,12 +21,12 @@ The solver's plan replaces the old one only when it is no worse.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Collection
 from typing import Any
 
 from planner.optimize.state import NO_ROOM, POOL, Assignment, State
+from planner.optimize.work import SOLVE_UNITS, VARIABLE_UNITS
 
 
 def available() -> bool:
@@ -70,10 +70,18 @@ def solve_part(
     part.add_objective()
     part.add_hints()
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, limit)
+    work = state.p.work
+    # deterministic: a limit in CP-SAT's own work, its workers interleaved (work.py); the
+    # wall-clock limit is only the guard
+    rate = work.dtime_rate(workers)
+    solver.parameters.max_deterministic_time = max(0.05, limit) * rate
+    solver.parameters.max_time_in_seconds = work.wall_left()
     solver.parameters.num_workers = workers
+    solver.parameters.interleave_search = workers > 1
     solver.parameters.random_seed = seed
     status = solver.solve(part.model)
+    work.cp_seconds += solver.deterministic_time / rate
+    work.units += SOLVE_UNITS + VARIABLE_UNITS * len(part.model.proto.variables)
     found = part.solution(solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
     placed_before = {i: a for i, a in before.items() if a is not None}
     changed = found != placed_before and part.no_worse(found, placed_before)
@@ -294,7 +302,7 @@ def improve(
 ) -> State:
     """Solve the whole day with CP-SAT until ``deadline``, from (and no worse than) ``state``."""
     live = [item.index for item in state.p.items if item.cands]
-    left = deadline - time.monotonic()
+    left = deadline - state.p.work.now()
     if live and left > 0.3:
         solve_part(state, live, left, workers=workers, seed=seed, count_only=count_only)
     return state

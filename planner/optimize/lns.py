@@ -34,7 +34,6 @@ Sub-problems are small (tens of items), so each solve takes a fraction of a seco
 from __future__ import annotations
 
 import random
-import time
 
 from planner.optimize import cpsat, heuristic
 from planner.optimize.state import State
@@ -58,7 +57,7 @@ def search(
     count: bool = False,
     focus: float = 0.5,
 ) -> State:
-    """Improve ``state`` in place by LNS steps until ``deadline`` (monotonic); answer it.
+    """Improve ``state`` in place by LNS steps until ``deadline`` (work.py); answer it.
 
     The last ``polish`` share of the time uses time slices only (the deviation).
     """
@@ -70,11 +69,11 @@ def search(
     lo = min(p.items[i].window[0] for i in live)
     hi = max(p.items[i].window[1] for i in live)
     quals = {i: [k for k, _ in p.items[i].by_ther] for i in live}
-    began = time.monotonic()
+    began = p.work.now()
     steps = 0
     size = float(_THERAPISTS)
     while True:
-        now = time.monotonic()
+        now = p.work.now()
         left = deadline - now
         if left < 0.05 or _finished(state, live):
             break
@@ -139,7 +138,7 @@ def polish(state: State, deadline: float, *, workers: int = 2, seed: int = SEED)
     hi = max(items[i].window[1] for i in live)
     size = 3.0
     steps = 0
-    while (left := deadline - time.monotonic()) > 0.05 and not _finished(state, live):
+    while (left := deadline - p.work.now()) > 0.05 and not _finished(state, live):
         steps += 1
         pos = {i: a for i in live if (a := state.assign[i]) is not None}
         unplaced = [i for i in live if i not in pos]

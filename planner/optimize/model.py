@@ -20,6 +20,7 @@ from planner.board import SessionKind
 from planner.intervals import Interval
 from planner.optimize.day import Day, DayInfusion, DayTherapist
 from planner.optimize.grid import LocalGrid
+from planner.optimize.work import Work
 from planner.protocol import Window
 
 Span = tuple[int, int]
@@ -87,6 +88,8 @@ class Problem:
     patients: list[int]  # the day's patient ids, by patient index
     # instants a patient is busy regardless of the plan: infusions and booked time
     patient_fixed: list[list[Span]]
+    # the optimizer's clock: the steps taken on this problem and CP-SAT's time (work.py)
+    work: Work = field(default_factory=Work)
 
 
 def build_problem(day: Day) -> Problem:

@@ -61,6 +61,7 @@ class State:
 
     # --- changes -----------------------------------------------------------------------
     def place(self, i: int, a: Assignment) -> None:
+        self.p.work.units += 1
         item = self.p.items[i]
         t, k, r = a
         b = (t, t + item.duration, i)
@@ -78,6 +79,7 @@ class State:
         self.log.append((i, None))
 
     def remove(self, i: int) -> None:
+        self.p.work.units += 1
         a = self.assign[i]
         assert a is not None
         item = self.p.items[i]
@@ -135,6 +137,7 @@ class State:
 
     def feasible(self, i: int, t: int, k: int) -> int | None:
         """The room to use (or ``NO_ROOM``/``POOL``) if ``i`` fits at ``t`` with ``k``."""
+        self.p.work.units += 1
         item = self.p.items[i]
         th = self.p.therapists[k]
         mine = self.ther[k]
@@ -153,6 +156,7 @@ class State:
     def best_spot(self, i: int) -> Assignment | None:
         """Item ``i``'s best feasible candidate: nearest the target (else earliest)."""
         item = self.p.items[i]
+        self.p.work.units += 1 + len(item.by_ther)
         dur = item.duration
         common = [(a - dur, b) for a, b, _ in self.pat[item.patient]]
         if item.room_kind is not None:
@@ -185,6 +189,7 @@ class State:
     def free_starts(self, i: int) -> list[tuple[int, list[int]]]:
         """Item ``i``'s candidate starts per therapist that fit beside the placed items."""
         item = self.p.items[i]
+        self.p.work.units += 1 + len(item.by_ther)
         dur = item.duration
         common = [(a - dur, b) for a, b, j in self.pat[item.patient] if j != i]
         if item.room_kind is not None:
@@ -233,6 +238,7 @@ class State:
 
         ``pick`` chooses among equally good victims (any integer).
         """
+        self.p.work.units += 1
         item = self.p.items[i]
         th = self.p.therapists[k]
         end = t + item.duration
