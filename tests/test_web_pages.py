@@ -6,9 +6,11 @@ import html
 import re
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from services import day_plan
 from tests.support import EVERY_DAY, Api, FakeClock, counted
 from tests.web_support import csrf_of, log_in
 
@@ -261,6 +263,38 @@ def test_plan_this_day_books_the_care_plans_from_the_board(client: TestClient, a
     assert api.ok("GET", f"/api/infusions/{made['infusion']['id']}")["sessions"] == []
     again = client.post("/board/plan", data={"date": DAY, "csrf_token": csrf_of(booked_page.text)})
     assert "already has a session" in again.text
+
+
+def test_the_board_plans_with_the_time_chosen_for_it(
+    client: TestClient, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clinic may prefer a quick plan to a thorough one: the board offers 3, 5 and 9 s
+    (5 chosen) and plans with the one sent; any other is refused and nothing is planned."""
+    clinic(api)
+    patient = api.patient("Casey Plan", "MRN-2")
+    api.infusion(patient["id"], f"{DAY}T09:00", care_plan=["physical_rehabilitation"])
+    log_in(client, "sam", "sam-secret-1")
+    board = client.get(f"/board?date={DAY}")
+    choices = re.findall(r'<option value="(\d+)"( selected)?>', board.text)
+    assert choices == [("3", ""), ("5", " selected"), ("9", "")]
+    asked: list[float] = []
+    plan_day = day_plan.plan_day
+
+    def spy(uow: Any, wanted: Any, clock: Any) -> Any:
+        asked.append(wanted.time_limit_seconds)
+        return plan_day(uow, wanted, clock)
+
+    monkeypatch.setattr(day_plan, "plan_day", spy)
+    quick = client.post(
+        "/board/plan", data={"date": DAY, "budget": "3", "csrf_token": csrf_of(board.text)}
+    )
+    assert quick.status_code == 200 and "Proposed plan" in quick.text
+    assert asked == [3] and "Planned by cp-sat+heuristic in" in quick.text
+    odd = client.post(
+        "/board/plan", data={"date": DAY, "budget": "4", "csrf_token": csrf_of(board.text)}
+    )
+    assert odd.status_code == 422 and "is not one of 3, 5, 9" in odd.text
+    assert asked == [3]
 
 
 def test_an_administrator_adds_and_edits_a_therapist_in_settings(

@@ -80,6 +80,8 @@ def _board_page(
             "is_today": day == request.app.state.clock().astimezone(zone).date(),
             "preview": preview,
             "preview_plan": plan_field(preview) if preview is not None else "",
+            "budgets": PLANNING_BUDGETS,
+            "default_budget": DEFAULT_BUDGET,
             "refusal_shown": refusal,
             "type_names": {t.key: t.name for t in view.session_types},
             "patients": {i.id: i.patient_name or f"Patient {i.patient_id}" for i in view.infusions},
@@ -106,7 +108,7 @@ def plan_day(request: Request, actor: access.StaffActor, form: access.Form) -> R
     _, _, zone = clinic_of(request)
     day, problem = chosen_day(request, zone, forms.text(form, "date", 20))
     try:
-        wanted = PlanDay(day, commit=False)
+        wanted = PlanDay(day, commit=False, time_limit_seconds=planning_budget(form))
         preview = day_plan.plan_day(access.unit_of_work(request), wanted, request.app.state.clock)
     except PlannerError as error:
         shown = message(error, "The day was not planned")
@@ -133,6 +135,24 @@ def book_plan(request: Request, actor: access.StaffActor, form: access.Form) -> 
         return _board_page(request, day, problem, refusal=shown, status=error.code.status)
     placed = booked.objective["placed"]
     return redirect(back, "success", f"Booked the plan: {placed} session{'s' * (placed != 1)}.")
+
+
+# the board's choice of time for "Plan this day" (seconds of the optimizer's work clock,
+# about that many seconds on a quiet server; docs/rules.md, "Planning a day")
+PLANNING_BUDGETS = {3: "Quick · 3 s", 5: "Standard · 5 s", 9: "Thorough · 9 s"}
+DEFAULT_BUDGET = 5
+
+
+def planning_budget(form: FormData) -> int:
+    """The budget the form chose (one of ``PLANNING_BUDGETS``; the default when none is)."""
+    raw = forms.text(form, "budget", 5)
+    if not raw:
+        return DEFAULT_BUDGET
+    chosen = forms.integer(form, "budget", "time to plan")
+    if chosen not in PLANNING_BUDGETS:
+        choices = ", ".join(str(b) for b in PLANNING_BUDGETS)
+        raise ValidationFailed(f"time to plan: {chosen} s is not one of {choices}")
+    return chosen
 
 
 def plan_field(preview: DayPlanView) -> str:

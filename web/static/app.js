@@ -24,6 +24,26 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+  // Planning a day takes about the chosen budget (seconds of the optimizer's work, near
+  // wall seconds on a quiet server): a bar fills over that time, then says it is finishing.
+  function showProgress(note, seconds) {
+    if (!(seconds > 0)) return;
+    var bar = document.createElement("progress");
+    bar.className = "plan-progress";
+    bar.max = seconds * 10;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Planning progress");
+    note.insertAdjacentElement("beforebegin", bar);
+    var began = Date.now();
+    var text = note.textContent;
+    var timer = window.setInterval(function () {
+      var spent = (Date.now() - began) / 1000;
+      bar.value = Math.min(bar.max, spent * 10);
+      var left = Math.ceil(seconds - spent);
+      note.textContent = left > 0 ? text + " about " + left + " s left" : text + " finishing";
+      if (spent > seconds * 4) window.clearInterval(timer);
+    }, 200);
+  }
   // Forms that take seconds (planning the day) say that they are working, and cannot be
   // sent twice by an impatient second click.
   document.querySelectorAll("form[data-working]").forEach(function (form) {
@@ -39,6 +59,8 @@
         note.setAttribute("role", "status");
         note.textContent = form.getAttribute("data-working");
         button.insertAdjacentElement("afterend", note);
+        var budget = form.querySelector("select[name=budget]");
+        if (budget) showProgress(note, Number(budget.value));
       }
     });
   });
