@@ -15,15 +15,16 @@ Objective, in order: most sessions placed, then least total |midpoint - target| 
 even therapist loads (a final pass only). Method: the best of many randomized
 most-constrained-first constructions and a local search for the count alone (simulated
 annealing over forced insertion with ejection and repair; alone, the heuristic then lowers
-the deviation with the count kept); then, when OR-Tools is importable (the ``optimize``
-extra), CP-SAT: the whole-day model on small days (proved optimal in well under a second),
+the deviation with the count kept); then, when OR-Tools is importable (a regular
+dependency), CP-SAT: the whole-day model on small days (proved optimal in well under a second),
 else a large-neighbourhood search (``lns``: free a few therapists' sessions, a room kind's
 sessions near a window or a time slice, re-solve it exactly, keep it if no worse) maximizing
 the count alone; on medium days (up to 120 items) followed by the whole-day model, count
 only, warm-started from the LNS plan; and last, with the count kept, the deviation: a slide
 of each session towards its target, a cold annealing (forced moves, never fewer placed) and
-deviation LNS steps that keep every placed item placed. Seeds are fixed; with a time limit
-the result may still vary with machine speed and load.
+deviation LNS steps that keep every placed item placed. The time is counted in work, not on
+the wall clock (``work.py``) and seeds are fixed: the same day and budget give the same plan
+whatever the machine's load.
 
 The day may carry live state (all optional): therapists' booked sessions (the buffer applies
 between them and new sessions) and sessions already booked that day (counted towards the
