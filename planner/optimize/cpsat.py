@@ -46,14 +46,12 @@ def solve_part(
     seed: int = 0,
     therapists: Collection[int] | None = None,
     count_only: bool = False,
-    keep: bool = False,
 ) -> tuple[bool, bool]:
     """Re-solve the items ``free`` with everything else fixed; change ``state`` if no worse.
 
     With ``therapists``, an item may only go to one of those or stay with its own therapist.
     With ``count_only`` the objective is the number placed alone (faster to prove), and any
-    other plan placing as many is taken (a plateau move; the deviation may grow). With
-    ``keep`` every freed item placed now must stay placed (a deviation step).
+    other plan placing as many is taken (a plateau move; the deviation may grow).
     Answers (changed, proven optimal).
     """
     from ortools.sat.python import cp_model
@@ -63,7 +61,7 @@ def solve_part(
         if state.assign[i] is not None:
             state.remove(i)
     state.forget()
-    part = _PartModel(state, before, count_only=count_only, keep=keep)
+    part = _PartModel(state, before, count_only=count_only)
     for i in free:
         part.add_item(i, _open_starts(state, i, before[i], therapists))
     part.add_resources()
@@ -112,7 +110,6 @@ class _PartModel:
         before: dict[int, Assignment | None],
         *,
         count_only: bool,
-        keep: bool,
     ) -> None:
         from ortools.sat.python import cp_model
 
@@ -121,7 +118,6 @@ class _PartModel:
         self.state = state
         self.before = before
         self.count_only = count_only
-        self.keep = keep
         self.present: dict[int, Any] = {}  # item -> its presence literal
         self.start: dict[int, Any] = {}  # item -> its start variable
         self.therapist: dict[int, dict[int, Any]] = {}  # item -> therapist -> literal
@@ -146,8 +142,6 @@ class _PartModel:
         start = self.start[i] = m.new_int_var_from_domain(
             self.cp.Domain.from_values(starts), f"s{i}"
         )
-        if self.keep and self.before[i] is not None:
-            m.add(present == 1)
         self.therapist[i] = self._therapist_choice(i, per_therapist, len(starts))
         m.add_exactly_one([*self.therapist[i].values(), present.negated()])
         interval = m.new_optional_fixed_size_interval_var(start, item.duration, present, f"iv{i}")

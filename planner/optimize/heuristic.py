@@ -26,6 +26,7 @@ from planner.optimize.state import Assignment, State
 SEED = 20260310
 _CONSTRUCT_SHARE = 0.08  # of the heuristic's time: randomized constructions (construct_many)
 _ALONE_POLISH = 0.25  # of the time left after them, alone: the deviation, the count kept
+Q_OFF = 0.5  # polish: the share of moves aimed at a session off its target
 _COUNT_W = 1000.0  # score weight of one placed session (times the largest deviation): count only
 
 
@@ -98,6 +99,7 @@ def improve(
     q_augment: float = 0.1,
     depth: int = 3,
     nodes: int = 40,
+    q_off: float = 0.0,
 ) -> State:
     """Simulated annealing over forced-insertion moves until ``deadline`` (work.py).
 
@@ -113,9 +115,12 @@ def improve(
     # the least deviation each item can have at all
     floor = [item.dev2(item.cands[0][0]) if item.cands else 0 for item in items]
     live = [item.index for item in items if item.cands]
+    aimed = [i for i in live if items[i].target is not None]
     run = _Annealing(state, deadline, weight, t_hot, t_cold)
     while live and run.tick():
         i = _pick_item(state, live, rng, q_unplaced)
+        if q_off and aimed and rng.random() < q_off:
+            i = _off_target(state, aimed, floor, rng, i)
         if state.assign[i] is None and rng.random() < q_augment:
             run.chain(i, rng, depth, nodes)
             continue
@@ -219,6 +224,20 @@ def _pick_item(state: State, live: list[int], rng: random.Random, q_unplaced: fl
     return i
 
 
+def _off_target(
+    state: State, aimed: list[int], floor: list[int], rng: random.Random, otherwise: int
+) -> int:
+    """A random placed item off its nearest possible start to its target, else ``otherwise``."""
+    items = state.p.items
+    state.p.work.units += 1 + len(aimed) // 8
+    off = [
+        j
+        for j in aimed
+        if (a := state.assign[j]) is not None and items[j].dev2(a[0]) > floor[j]
+    ]
+    return off[rng.randrange(len(off))] if off else otherwise
+
+
 def _pick_target(state: State, i: int, rng: random.Random, floor: int) -> tuple[int, int] | None:
     """Where to force item ``i``: for an unplaced one the candidate needing the fewest
     ejections among a few; for a placed one off its best (``floor``) mostly a candidate nearer
@@ -297,9 +316,12 @@ def solve(problem: Problem, deadline: float, *, seed: int = SEED, alone: bool = 
 
 
 def polish(state: State, deadline: float, *, seed: int = SEED) -> State:
-    """Lower the deviation until ``deadline``, never placing fewer: slide, cold annealing."""
+    """Lower the deviation until ``deadline``, never placing fewer: slide, then a cold
+    annealing whose moves are aimed, one in ``1 / Q_OFF``, at a session off its target."""
     slide(state)
-    return improve(state, deadline, seed=seed, t_hot=0.01, t_cold=0.001, q_unplaced=0.2)
+    return improve(
+        state, deadline, seed=seed, t_hot=0.01, t_cold=0.001, q_unplaced=0.2, q_off=Q_OFF
+    )
 
 
 def fill(state: State) -> None:

@@ -23,12 +23,12 @@ Otherwise 80% of the steps (40% at the end) are therapist steps, the rest time s
 last ``polish`` share of the time uses time slices only.
 
 After each count step that changed the plan, the freed sessions slide towards their
-targets where they fit (``heuristic.slide``). ``polish`` lowers the deviation with the count
-kept: every freed placed item must stay placed (``keep``); therapist groups (with those
-patients' other sessions, which keep their therapists) or time slices.
+targets where they fit (``heuristic.slide``). The deviation is lowered afterwards by the
+heuristic's polish (``planner/optimize/__init__.py``).
 
 Sub-problems are small (tens of items), so each solve takes a fraction of a second (at most
-``_STEP_S``). Seeds are fixed; being time-limited, results still vary with machine load.
+``_STEP_S`` seconds of work, ``work.py``). Seeds are fixed and the limits count work, so the
+results do not vary with the machine's load.
 """
 
 from __future__ import annotations
@@ -121,50 +121,6 @@ def _unplaced_neighbourhood(
     if count and pick < focus:
         return _focused(state, rng, unplaced, quals, round(2 * size))
     return _by_therapists(state, rng, unplaced, quals, round(size))
-
-
-def polish(state: State, deadline: float, *, workers: int = 2, seed: int = SEED) -> State:
-    """Lower the deviation until ``deadline`` without ever placing fewer: every step keeps
-    each freed placed item placed (``keep``) and minimizes the deviation of a therapist group
-    (all their sessions, and those patients' other sessions, which keep their therapist) or
-    of a time slice; a few unplaced items may still join. Answers ``state``."""
-    p = state.p
-    items = p.items
-    rng = random.Random(seed)
-    live = [item.index for item in items if item.cands]
-    if not live:
-        return state
-    lo = min(items[i].window[0] for i in live)
-    hi = max(items[i].window[1] for i in live)
-    size = 3.0
-    steps = 0
-    while (left := deadline - p.work.now()) > 0.05 and not _finished(state, live):
-        steps += 1
-        pos = {i: a for i in live if (a := state.assign[i]) is not None}
-        unplaced = [i for i in live if i not in pos]
-        ks: set[int] | None = None
-        if pos and rng.random() < 0.6:
-            off = [i for i, a in pos.items() if items[i].dev2(a[0]) > 0]
-            k0 = pos[rng.choice(off or list(pos))][1]
-            kin = [
-                k
-                for k in range(len(p.therapists))
-                if k != k0 and p.therapists[k].disciplines & p.therapists[k0].disciplines
-            ]
-            ks = {k0, *rng.sample(kin, min(len(kin), round(size) - 1))}
-            free = [i for i, a in pos.items() if a[1] in ks]
-            pats = {items[i].patient for i in free}
-            free += [i for i, a in pos.items() if items[i].patient in pats and a[1] not in ks]
-            extra = [i for i in unplaced if any(k in ks for k, _ in items[i].by_ther)]
-        else:
-            free, extra = _time_slice(state, rng, live, unplaced, (lo, hi))
-        free += rng.sample(extra, min(len(extra), _UNPLACED // 2))
-        _, optimal = cpsat.solve_part(
-            state, free, min(_STEP_S, left), workers=workers, seed=steps, therapists=ks, keep=True
-        )
-        if ks is not None:
-            size = min(size + 0.5, _MAX_THERAPISTS) if optimal else max(2.0, size - 0.5)
-    return state
 
 
 def _time_slice(
