@@ -231,9 +231,7 @@ def _off_target(
     items = state.p.items
     state.p.work.units += 1 + len(aimed) // 8
     off = [
-        j
-        for j in aimed
-        if (a := state.assign[j]) is not None and items[j].dev2(a[0]) > floor[j]
+        j for j in aimed if (a := state.assign[j]) is not None and items[j].dev2(a[0]) > floor[j]
     ]
     return off[rng.randrange(len(off))] if off else otherwise
 
