@@ -111,6 +111,9 @@ def test_plan_tomorrow_through_the_api_then_the_board(server: Served, clinic: Cl
     assert all(s["id"] is None and s["status"] == "proposed" for s in preview["sessions"])
     _check_plan(preview, infusions, clinic, asked)
     assert _day_sessions(api, day) == [], "a preview books nothing"
+    # Steady: the optimizer counts work, not seconds, so asking again gives the same plan.
+    again_preview = expect(api.post("/api/plan/day", json=body), 200)
+    assert again_preview["sessions"] == preview["sessions"]
 
     committed = expect(api.post("/api/plan/day", json={**body, "commit": True}), 200)
     assert committed["committed"] is True and committed["unplaced"] == []
@@ -127,9 +130,12 @@ def test_plan_tomorrow_through_the_api_then_the_board(server: Served, clinic: Cl
     browser, login = server.browser("pat", "pat-secret-1")
     assert login.status_code == 303
     board = page_ok(browser.get("/board", params={"date": day.isoformat()}))
-    form = {"date": day.isoformat(), "csrf_token": csrf_of(board)}
+    # the board asks how long to plan: Quick 3 s, Standard 5 s (chosen), Thorough 9 s
+    assert re.findall(r'<option value="(\d+)"', board) == ["3", "5", "9"]
+    form = {"date": day.isoformat(), "csrf_token": csrf_of(board), "budget": "3"}
     proposed = page_ok(browser.post("/board/plan", data=form))
     assert "Proposed plan" in proposed and "1 of 1 care-plan item placed" in proposed
+    assert "Planned by cp-sat+heuristic in" in proposed
     assert expect(api.get(f"/api/infusions/{late['id']}"), 200)["sessions"] == []
     plan = re.search(r'name="plan" value="([^"]*)"', proposed)
     assert plan is not None
