@@ -74,10 +74,6 @@ Solver = Literal["auto", "heuristic", "cp-sat"]
 _HEURISTIC_SHARE = 0.25
 _HEURISTIC_MAX_S = 1.5
 _MEDIUM_HEURISTIC_MAX_S = 0.6
-# CP-SAT workers (deterministic either way, work.py): one for the many short LNS steps,
-# two interleaved for the whole-day model (one long search, both cores)
-_WORKERS = 1
-
 # whole-day CP-SAT model: alone up to _SMALL_ITEMS items (proves small days optimal); after
 # the count LNS up to _MEDIUM_ITEMS, count only, from the last _FULL_SHARE of the time
 _SMALL_ITEMS = 40
@@ -141,16 +137,16 @@ def _exact(state: State, live: list[int], deadline: float) -> State:
     work = state.p.work
     left = deadline - work.now()
     if len(live) <= _SMALL_ITEMS and left > 0.3:
-        _, optimal = cpsat.solve_part(state, live, 0.5 * left, workers=_WORKERS)
+        _, optimal = cpsat.solve_part(state, live, 0.5 * left)
         if optimal:
             return state
     if len(live) > _MEDIUM_ITEMS:
         left = deadline - work.now()
-        lns.search(state, deadline - _POLISH_SHARE * left, workers=_WORKERS, polish=0.0, count=True)
+        lns.search(state, deadline - _POLISH_SHARE * left, polish=0.0, count=True)
         return _polish(state, deadline)
     left = deadline - work.now()
-    lns.search(state, deadline - _FULL_SHARE * left, workers=_WORKERS, polish=0.0, count=True)
-    cpsat.improve(state, deadline - _MEDIUM_POLISH_SHARE * left, workers=_WORKERS, count_only=True)
+    lns.search(state, deadline - _FULL_SHARE * left, polish=0.0, count=True)
+    cpsat.improve(state, deadline - _MEDIUM_POLISH_SHARE * left, count_only=True)
     return _polish(state, deadline)
 
 

@@ -26,7 +26,7 @@ from collections.abc import Collection
 from typing import Any
 
 from planner.optimize.state import NO_ROOM, POOL, Assignment, State
-from planner.optimize.work import SOLVE_UNITS, VARIABLE_UNITS
+from planner.optimize.work import DTIME_PER_SECOND, SOLVE_UNITS, VARIABLE_UNITS
 
 
 def available() -> bool:
@@ -42,7 +42,6 @@ def solve_part(
     free: list[int],
     limit: float,
     *,
-    workers: int = 2,
     seed: int = 0,
     therapists: Collection[int] | None = None,
     count_only: bool = False,
@@ -69,16 +68,14 @@ def solve_part(
     part.add_hints()
     solver = cp_model.CpSolver()
     work = state.p.work
-    # deterministic: a limit in CP-SAT's own work, its workers interleaved (work.py); the
-    # wall-clock limit is only the guard
-    rate = work.dtime_rate(workers)
-    solver.parameters.max_deterministic_time = max(0.05, limit) * rate
+    # deterministic: one worker, limited in CP-SAT's own work (work.py); the wall-clock
+    # limit is only the guard
+    solver.parameters.max_deterministic_time = max(0.05, limit) * DTIME_PER_SECOND
     solver.parameters.max_time_in_seconds = work.wall_left()
-    solver.parameters.num_workers = workers
-    solver.parameters.interleave_search = workers > 1
+    solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
     status = solver.solve(part.model)
-    work.cp_seconds += solver.deterministic_time / rate
+    work.cp_seconds += solver.deterministic_time / DTIME_PER_SECOND
     work.units += SOLVE_UNITS + VARIABLE_UNITS * len(part.model.proto.variables)
     found = part.solution(solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
     placed_before = {i: a for i, a in before.items() if a is not None}
@@ -291,12 +288,10 @@ class _PartModel:
         return sum(self.weight - items[i].dev2(a[0]) for i, a in plan.items())
 
 
-def improve(
-    state: State, deadline: float, *, seed: int = 0, workers: int = 2, count_only: bool = False
-) -> State:
+def improve(state: State, deadline: float, *, seed: int = 0, count_only: bool = False) -> State:
     """Solve the whole day with CP-SAT until ``deadline``, from (and no worse than) ``state``."""
     live = [item.index for item in state.p.items if item.cands]
     left = deadline - state.p.work.now()
     if live and left > 0.3:
-        solve_part(state, live, left, workers=workers, seed=seed, count_only=count_only)
+        solve_part(state, live, left, seed=seed, count_only=count_only)
     return state

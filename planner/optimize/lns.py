@@ -51,7 +51,6 @@ def search(
     state: State,
     deadline: float,
     *,
-    workers: int = 2,
     seed: int = SEED,
     polish: float = 0.25,
     count: bool = False,
@@ -86,7 +85,6 @@ def search(
                 state,
                 free,
                 min(_STEP_S, left),
-                workers=workers,
                 seed=steps,
                 therapists=ks,
                 count_only=count,
@@ -98,7 +96,7 @@ def search(
         else:
             free, near = _time_slice(state, rng, live, unplaced, (lo, hi))
             free += rng.sample(near, min(len(near), _UNPLACED // 2))
-            cpsat.solve_part(state, free, min(_STEP_S, left), workers=workers, seed=steps)
+            cpsat.solve_part(state, free, min(_STEP_S, left), seed=steps)
     return state
 
 

@@ -26,8 +26,7 @@ import time
 
 # calibrated on the reference machine, quiet (bench/RESULTS.md, "Steady plans")
 UNITS_PER_SECOND = 200_000.0  # heuristic steps a second
-# CP-SAT deterministic time a second: one worker, and two interleaved (twice the cores)
-DTIME_PER_SECOND = {1: 0.15, 2: 0.4}
+DTIME_PER_SECOND = 0.15  # CP-SAT deterministic time a second (one worker)
 # what a CP-SAT solve costs besides its search: building the model in Python, presolve
 SOLVE_UNITS = 1200  # per solve
 VARIABLE_UNITS = 2  # per variable of its model
@@ -42,7 +41,7 @@ class Work:
 
     def __init__(self) -> None:
         self.units = 0
-        self.cp_seconds = 0.0  # CP-SAT's deterministic time, converted (``dtime_rate``)
+        self.cp_seconds = 0.0  # CP-SAT's deterministic time, converted (``DTIME_PER_SECOND``)
         self._guard = float("inf")
 
     def start(self, budget_s: float) -> None:
@@ -60,11 +59,6 @@ class Work:
     def cut_short(self) -> bool:
         """Whether the wall-clock guard ended the run (the plan may then vary)."""
         return time.monotonic() >= self._guard
-
-    @staticmethod
-    def dtime_rate(workers: int) -> float:
-        """CP-SAT's deterministic time per second of work with ``workers`` workers."""
-        return DTIME_PER_SECOND[min(2, max(1, workers))]
 
     def wall_left(self) -> float:
         """Wall-clock seconds before the guard (a CP-SAT solve's safety limit)."""
