@@ -108,11 +108,16 @@ def send_each_once(base_url: str, requests: Path, token: str) -> None:
                 answer.read()
 
 
-def measure(operation: str, base_url: str, requests: Path, load: Load) -> Measured:
+def warm_up(operation: str, base_url: str, requests: Path, load: Load) -> None:
+    """Each request once, then ``load.warmup`` seconds of them, unmeasured."""
     if load.warmup:
         send_each_once(base_url, requests, load.token)
         warming = Load(load.connections, load.warmup, load.token, warmup=0)
         result(operation, start(base_url, requests, warming))
+
+
+def measure(operation: str, base_url: str, requests: Path, load: Load) -> Measured:
+    warm_up(operation, base_url, requests, load)
     return result(operation, start(base_url, requests, load))
 
 
@@ -131,7 +136,7 @@ def measure_alternating(
     machine's speed during the run falls on all of them alike, not on whichever ran then.
     Requests and seconds add up; p50, p99 and max are the worst round's."""
     for name, url, requests in runs:
-        measure(name, url, requests, Load(load.connections, 1, load.token, load.warmup))
+        warm_up(name, url, requests, load)
     share = Load(load.connections, max(1, round(load.seconds / rounds)), load.token, warmup=0)
     found: dict[str, list[Measured]] = {name: [] for name, _, _ in runs}
     for _ in range(rounds):

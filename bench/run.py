@@ -76,8 +76,8 @@ def run_one(
     row["valid"] = checked.returncode == 0
     answer = json.loads(done.stdout)
     row["solver"] = answer.get("solver")
-    row["plan"] = hashlib.sha256(json.dumps(answer.get("sessions"), sort_keys=True).encode())
-    row["plan"] = row["plan"].hexdigest()[:12]
+    plan = json.dumps(answer.get("sessions"), sort_keys=True).encode()
+    row["plan"] = hashlib.sha256(plan).hexdigest()[:12]
     return row
 
 
