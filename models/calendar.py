@@ -10,11 +10,15 @@ nothing: what it shows is re-checked by the booking that follows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from models.reference import Kept
 from models.repositories.catalog import (
     PatientRepository,
     RoomRepository,
@@ -23,7 +27,7 @@ from models.repositories.catalog import (
 from models.repositories.clinic import ClinicRepository
 from models.repositories.infusions import InfusionRepository
 from models.repositories.sessions import SessionRepository, SessionSpan
-from models.repositories.therapists import TherapistRepository, working_hours_of
+from models.repositories.therapists import TherapistRepository, TherapistRow, working_hours_of
 from models.tables import Infusion, Therapist, TimeOff
 from planner.board import Board, InfusionFacts, Occupation, TherapistState
 from planner.facts import RECOVERY
@@ -45,7 +49,11 @@ def span_around(start: datetime, end: datetime, zone: ZoneInfo) -> Interval:
 
 
 def therapist_state(
-    row: Therapist, time_off: list[TimeOff], first: date, last: date, zone: ZoneInfo
+    row: Therapist | TherapistRow,
+    time_off: Sequence[TimeOff],
+    first: date,
+    last: date,
+    zone: ZoneInfo,
 ) -> TherapistState:
     """The therapist as the rules see it between two local dates (inclusive)."""
     return TherapistState(
@@ -154,8 +162,17 @@ class Calendar:
         patients = sorted(set(patient_ids or []) | ({infusion.patient_id} if infusion else set()))
         if self.for_update:
             self.patients.lock(patients)
-        therapists = self.therapists.listed(therapist_ids, for_update=self.for_update)
-        rooms, room_names = self.rooms.kinds_and_names(for_update=self.for_update)
+        kept = self.clinic.kept()  # None in a writing unit of work: it reads (and locks) rows
+        therapists: Sequence[Therapist | TherapistRow]
+        if kept is None:
+            therapists = self.therapists.listed(therapist_ids, for_update=self.for_update)
+            rooms, room_names = self.rooms.kinds_and_names(for_update=self.for_update)
+        else:
+            therapists = kept.get(("therapists",), self.therapists.rows)
+            if therapist_ids is not None:
+                wanted = set(therapist_ids)
+                therapists = [t for t in therapists if t.id in wanted]
+            rooms, room_names = kept.get(("rooms",), self._room_kinds_and_names)
         ids = [t.id for t in therapists]
         loads = None
         if near:
@@ -164,8 +181,8 @@ class Calendar:
             pad = timedelta(minutes=max((t.buffer_minutes for t in therapists), default=0))
             span = Interval(span.start - pad, span.end + pad)
         chosen = None if therapist_ids is None else ids  # all: no list of ids to send
-        time_off = self.therapists.time_off_between(span.start, span.end, chosen)
         first, last = local_date(span.start, zone), local_date(span.end, zone)
+        states = self._therapist_states(therapists, span, chosen, first, last, zone, kept)
         sessions = self.sessions.not_cancelled_between(span.start, span.end)
         # an infusion that ended before the span may still hold its patient in recovery
         infusions = self.infusions.of_patients_between(
@@ -185,16 +202,54 @@ class Calendar:
             zone=zone,
             now=now,
             infusion=facts,
-            therapists={
-                t.id: therapist_state(t, time_off.get(t.id, []), first, last, zone)
-                for t in therapists
-            },
-            rooms=rooms,
+            therapists=states,
+            rooms=dict(rooms),
             occupations=occupations,
-            room_names=room_names,
+            room_names=dict(room_names),
             day_loads=loads,
             max_wait=self.clinic.max_wait(),
         )
+
+    def _room_kinds_and_names(self) -> tuple[dict[int, str], dict[int, str]]:
+        return self.rooms.kinds_and_names(for_update=False)
+
+    def _therapist_states(
+        self,
+        therapists: Sequence[Therapist | TherapistRow],
+        span: Interval,
+        chosen: list[int] | None,
+        first: date,
+        last: date,
+        zone: ZoneInfo,
+        kept: Kept | None,
+    ) -> dict[int, TherapistState]:
+        """The therapists as the rules see them over ``span``: their shifts on its local
+        days and their time off in it (kept between reads while none of them changed)."""
+        if kept is None:
+            time_off = self.therapists.time_off_between(span.start, span.end, chosen)
+            return {
+                t.id: therapist_state(t, time_off.get(t.id, []), first, last, zone)
+                for t in therapists
+            }
+        read_states = partial(self._states_without_time_off, first, last, zone)
+        every = kept.get(("states", first, last, zone.key), read_states)
+        away = kept.get(("time off", span.start, span.end), partial(self._time_off, span))
+        found = {}
+        for t in therapists:
+            state = every.get(t.id)  # one added since (PostgreSQL reads newer rows): read it
+            if state is None:
+                state = therapist_state(t, [], first, last, zone)
+            found[t.id] = replace(state, time_off=away[t.id]) if t.id in away else state
+        return found
+
+    def _states_without_time_off(
+        self, first: date, last: date, zone: ZoneInfo
+    ) -> dict[int, TherapistState]:
+        return {t.id: therapist_state(t, [], first, last, zone) for t in self.therapists.rows()}
+
+    def _time_off(self, span: Interval) -> dict[int, tuple[tuple[int, Interval], ...]]:
+        found = self.therapists.time_off_between(span.start, span.end)
+        return {k: tuple((t.id, Interval(t.start, t.end)) for t in v) for k, v in found.items()}
 
     def _recovery(self, row: Infusion, names: dict[int, str]) -> Occupation:
         """The observation after the infusion, as long as its protocol version says."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -35,6 +36,10 @@ class Clinic(Base):
     # the longest a patient may wait between consecutive on-site items of a day, when the
     # planner places a care plan (None: no cap)
     max_wait_minutes: Mapped[int | None] = mapped_column(Integer)
+    # bumped by the database itself (triggers, migration 0011) whenever the clinic, its
+    # protocol, therapists, their time off, rooms or session types change: reading units of
+    # work keep those between transactions while it reads the same (models/reference.py)
+    reference_version: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class ProtocolVersion(Base):

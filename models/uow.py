@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.audit import AuditContext, Change, ChangeRecorder
 from models.calendar import Calendar
 from models.db import hold_startup_lock, reading_engine
+from models.reference import reference_cache
 from models.repositories.audit import AuditRepository
 from models.repositories.catalog import PatientRepository, RoomRepository, SessionTypeRepository
 from models.repositories.clinic import ClinicRepository
@@ -121,10 +122,12 @@ class UnitOfWork:
         self._recorder = ChangeRecorder()
         if self._audit is not None:
             self._detach = self._recorder.attach(db)
-        self.clinic = ClinicRepository(db)
+        # a reading transaction may use reference data kept between reads (models/reference)
+        kept = reference_cache(self._factory.kw["bind"]) if self._reading else None
+        self.clinic = ClinicRepository(db, kept)
         self.therapists = TherapistRepository(db)
         self.rooms = RoomRepository(db)
-        self.session_types = SessionTypeRepository(db)
+        self.session_types = SessionTypeRepository(db, self.clinic.kept)
         self.patients = PatientRepository(db)
         self.infusions = InfusionRepository(db)
         self.sessions = SessionRepository(db)

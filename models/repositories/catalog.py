@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.ranges import Page
+from models.reference import Kept
 from models.tables import Patient, Room, SessionType, TherapySession
 from planner.board import SessionKind
 from planner.chairs import CHAIR_KIND
@@ -69,9 +70,11 @@ class RoomRepository:
 
 
 class SessionTypeRepository:
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, kept: Callable[[], Kept | None] = lambda: None) -> None:
+        """``kept``: the reading unit of work's reference data (``models/reference.py``)."""
         self.db = db
         self._kinds: dict[str, SessionKind] | None = None
+        self._kept = kept
 
     def add(self, row: SessionType) -> SessionType:
         self.db.add(row)
@@ -109,9 +112,13 @@ class SessionTypeRepository:
         """Every session type, read once per unit of work (a clinic has tens of them, and a
         booking asks for one by key and then for all)."""
         if self._kinds is None:
-            query = select(SessionType).order_by(SessionType.id)
-            self._kinds = {row.key: kind_of(row) for row in self.db.scalars(query)}
+            kept = self._kept()
+            self._kinds = self._read() if kept is None else kept.get(("kinds",), self._read)
         return self._kinds
+
+    def _read(self) -> dict[str, SessionKind]:
+        query = select(SessionType).order_by(SessionType.id)
+        return {row.key: kind_of(row) for row in self.db.scalars(query)}
 
     def keys_using_windows_other_than(self, windows: Iterable[str]) -> list[str]:
         query = select(SessionType.key).where(SessionType.window.not_in(list(windows)))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.reference import Kept, ReferenceCache
 from models.tables import Clinic, ProtocolVersion
 from planner.durations import format_duration, parse_duration
 from planner.protocol import Anchor, Protocol, WindowSpec
@@ -49,21 +52,37 @@ def protocol_of(row: ProtocolVersion) -> Protocol:
 
 
 class ClinicRepository:
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, reference: ReferenceCache | None = None) -> None:
+        """``reference``: a reading unit of work's cache of reference data (``kept``)."""
         self.db = db
         self._protocols: dict[int, Protocol] = {}
+        self._reference = reference
+        self._row: Clinic | None = None
 
     def row(self) -> Clinic:
-        found = self.db.get(Clinic, CLINIC_ID)
-        if found is None:
-            raise RuntimeError("the clinic row is created at start-up")
-        return found
+        """The clinic row, read once per unit of work (the session's identity map holds its
+        rows weakly: without this, each look was a query)."""
+        if self._row is None:
+            self._row = self.db.get(Clinic, CLINIC_ID)
+            if self._row is None:
+                raise RuntimeError("the clinic row is created at start-up")
+        return self._row
+
+    def kept(self) -> Kept | None:
+        """Reference data kept under the version this transaction reads (None when it may
+        write: a writing unit of work locks and reads the rows themselves)."""
+        if self._reference is None:
+            return None
+        return Kept(self._reference.under(self.row().reference_version))
 
     def exists(self) -> bool:
         return self.db.get(Clinic, CLINIC_ID) is not None
 
     def add(self, name: str, timezone: str) -> Clinic:
-        row = Clinic(id=CLINIC_ID, name=name, timezone=timezone)
+        # a new clinic starts from a random version: no process has kept anything under it
+        row = Clinic(
+            id=CLINIC_ID, name=name, timezone=timezone, reference_version=secrets.randbits(48)
+        )
         self.db.add(row)
         return row
 
@@ -86,11 +105,16 @@ class ClinicRepository:
     def protocol(self, version: int) -> Protocol:
         """The protocol an infusion was recorded under (each version read once)."""
         if version not in self._protocols:
-            row = self.db.get(ProtocolVersion, version)
-            if row is None:
-                raise RuntimeError(f"protocol version {version} is missing")
-            self._remember(protocol_of(row))
+            kept = self.kept()
+            read = partial(self._read_protocol, version)
+            self._remember(read() if kept is None else kept.get(("protocol", version), read))
         return self._protocols[version]
+
+    def _read_protocol(self, version: int) -> Protocol:
+        row = self.db.get(ProtocolVersion, version)
+        if row is None:
+            raise RuntimeError(f"protocol version {version} is missing")
+        return protocol_of(row)
 
     def add_protocol(self, protocol: Protocol, created_at: datetime) -> Protocol:
         self.db.add(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,9 +34,33 @@ def _entry(entry: Mapping[str, Any], where: str) -> WorkingHours:
         raise ValidationFailed(f"{where}: {exc.detail}") from exc
 
 
+class TherapistRow(NamedTuple):
+    """A therapist's columns as plain values: kept between reads (``models/reference.py``),
+    where an ORM row, which belongs to one session, cannot be."""
+
+    id: int
+    name: str
+    disciplines: list[Any]
+    working_hours: list[Any]
+    buffer_minutes: int
+    max_sessions_per_day: int | None
+
+
 class TherapistRepository:
     def __init__(self, db: Session) -> None:
         self.db = db
+
+    def rows(self) -> list[TherapistRow]:
+        """Every therapist in id order, as plain values (for reading only: no lock)."""
+        query = select(
+            Therapist.id,
+            Therapist.name,
+            Therapist.disciplines,
+            Therapist.working_hours,
+            Therapist.buffer_minutes,
+            Therapist.max_sessions_per_day,
+        ).order_by(Therapist.id)
+        return [TherapistRow._make(row) for row in self.db.execute(query)]
 
     def add(self, row: Therapist) -> Therapist:
         self.db.add(row)
