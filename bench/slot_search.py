@@ -30,7 +30,7 @@ from sqlalchemy import insert, update
 
 from app import create_app
 from models.db import make_engine, sqlite_url_for
-from models.tables import Clinic, Patient, TherapySession
+from models.tables import Patient, TherapySession
 from models.uow import UnitOfWork
 from services import booking
 
@@ -104,12 +104,15 @@ def fill_the_day(database_url: str, infusion_id: int) -> int:
 
 
 def touch(database_url: str, renamed: Iterator[int] = itertools.count()) -> None:
-    """A commit from another connection (the clinic renamed; writing a value again is no
-    change, and SQLite's data version stays): the kept answers of the app no longer hold
-    (api/answers.py), so its next search is computed."""
+    """A commit from another connection, like the bookings of a clinic's day (a patient
+    renamed; writing a value again is no change, and SQLite's data version stays): the kept
+    answers of the app no longer hold (api/answers.py), so its next search is computed. The
+    reference data (therapists, rooms, session types: models/reference.py) stays kept, as it
+    does through a day of bookings."""
     engine = make_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(update(Clinic).values(name=f"Slot search clinic {next(renamed)}"))
+        renamed_patient = update(Patient).where(Patient.id == 1)
+        connection.execute(renamed_patient.values(name=f"Booked {next(renamed)}"))
     engine.dispose()
 
 
