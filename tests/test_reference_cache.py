@@ -9,13 +9,14 @@ seen by the very next search.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from models.db import make_engine
-from models.tables import Clinic, Therapist
+from models.tables import Clinic, Room, Therapist, TimeOff
 from tests import booking_fixtures
 from tests.booking_fixtures import Clinic as ClinicFixture
 from tests.booking_helpers import DAY, book, local, new_infusion
@@ -98,3 +99,38 @@ def test_a_change_made_straight_in_the_database_is_seen(
     finally:
         engine.dispose()
     assert _slots(clinic) == []
+
+
+def test_every_kind_of_reference_data_moves_the_version(
+    clinic: ClinicFixture, database_url: str
+) -> None:
+    """The triggers exist on each table at the head of the migrations (a later migration
+    that rebuilds one of these tables must create them again: SQLite drops a table's
+    triggers with it)."""
+    dana = clinic.therapist["id"]
+    away = {
+        "start": datetime(2026, 3, 10, 12, tzinfo=UTC),
+        "end": datetime(2026, 3, 10, 13, tzinfo=UTC),
+    }
+    changes = {
+        "therapists": update(Therapist).values(name="Dana B."),
+        "time_off": insert(TimeOff).values(therapist_id=dana, reason="", **away),
+        "rooms": insert(Room).values(name="Gym 9", kind="gym"),
+        "session_types": text("UPDATE session_types SET name = name || '.'"),
+        "protocol_versions": text("UPDATE protocol_versions SET anchor = anchor"),
+        "clinic": update(Clinic).values(name="Renamed clinic"),
+    }
+    engine = make_engine(database_url)
+    try:
+        for table, change in changes.items():
+            with engine.connect() as connection:
+                before = _read_version(connection)
+                connection.execute(change)
+                assert _read_version(connection) != before, table
+                connection.rollback()
+    finally:
+        engine.dispose()
+
+
+def _read_version(connection: Connection) -> int:
+    return int(connection.scalar(select(Clinic.reference_version)) or 0)
