@@ -231,7 +231,8 @@ class Calendar:
                 t.id: therapist_state(t, time_off.get(t.id, []), first, last, zone)
                 for t in therapists
             }
-        read_states = partial(self._states_without_time_off, first, last, zone)
+        roster = kept.get(("therapists",), self.therapists.rows)
+        read_states = partial(_states_without_time_off, roster, first, last, zone)
         every = kept.get(("states", first, last, zone.key), read_states)
         away = kept.get(("time off", span.start, span.end), partial(self._time_off, span))
         found = {}
@@ -241,11 +242,6 @@ class Calendar:
                 state = therapist_state(t, [], first, last, zone)
             found[t.id] = replace(state, time_off=away[t.id]) if t.id in away else state
         return found
-
-    def _states_without_time_off(
-        self, first: date, last: date, zone: ZoneInfo
-    ) -> dict[int, TherapistState]:
-        return {t.id: therapist_state(t, [], first, last, zone) for t in self.therapists.rows()}
 
     def _time_off(self, span: Interval) -> dict[int, tuple[tuple[int, Interval], ...]]:
         found = self.therapists.time_off_between(span.start, span.end)
@@ -264,6 +260,12 @@ class Calendar:
             what=f"{possessive(patient)} recovery after the infusion",
             infusion_id=row.id,
         )
+
+
+def _states_without_time_off(
+    roster: Sequence[TherapistRow], first: date, last: date, zone: ZoneInfo
+) -> dict[int, TherapistState]:
+    return {t.id: therapist_state(t, [], first, last, zone) for t in roster}
 
 
 def _local_days(span: Interval, zone: ZoneInfo) -> list[date]:
