@@ -37,7 +37,7 @@ def _version(database_url: str) -> int:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            return int(connection.scalar(select(Clinic.reference_version)) or 0)
+            return _read_version(connection)
     finally:
         engine.dispose()
 
@@ -49,8 +49,7 @@ def _read_tables(statements: list[str]) -> set[str]:
 def test_a_search_after_a_booking_reads_no_reference_rows_again(
     clinic: ClinicFixture, app: FastAPI
 ) -> None:
-    _slots(clinic)  # reads and keeps them
-    assert (local("11:10"), clinic.therapist["id"]) in _slots(clinic)
+    assert (local("11:10"), clinic.therapist["id"]) in _slots(clinic)  # read and kept
     quinn = new_infusion(clinic.api, "Quinn")
     with counted(app) as first:
         book(clinic.api, quinn["id"], f"{DAY}T11:10", therapist_id=clinic.therapist["id"])
