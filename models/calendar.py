@@ -185,10 +185,9 @@ class Calendar:
         states = self._therapist_states(therapists, span, chosen, first, last, zone, kept)
         sessions = self.sessions.not_cancelled_between(span.start, span.end)
         # an infusion that ended before the span may still hold its patient in recovery
-        infusions = self.infusions.of_patients_between(
+        names, infusions = self.infusions.of_patients_between(
             patients, span.start - MAX_RECOVERY, span.end
         )
-        names = self.patients.names_of({i.patient_id for i in infusions} | set(patients))
         every = self.session_types.kinds()
         kinds = {key: in_sentence(kind.title) for key, kind in every.items()}
         remote = {key for key, kind in every.items() if kind.modality == "telehealth"}

@@ -9,10 +9,13 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A PostgreSQL connection that waited in the pool longer than this is pinged before use (a
+# server restart or an idle timeout may have closed it); one in steady use is not.
+PING_AFTER_IDLE_SECONDS = 1.0
 # The key of the PostgreSQL advisory lock that serialises start-up work (the migration, the
 # first admin, the bootstrap admin, the clinic row) across processes: "planner1" as an int64.
 STARTUP_LOCK_KEY = int.from_bytes(b"planner1", "big")
@@ -35,10 +38,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _serialise_sqlite_writes(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_after_idle(engine)
+    return engine
 
 
 def reading_engine(engine: Engine) -> Engine:
@@ -46,17 +50,60 @@ def reading_engine(engine: Engine) -> Engine:
 
     SQLite: a deferred ``BEGIN`` instead of ``BEGIN IMMEDIATE``; WAL gives the transaction a
     snapshot at its first read, so it neither waits for a writer nor sees half a booking.
-    PostgreSQL: ``BEGIN READ ONLY`` (READ COMMITTED, no row locks); a ``FOR UPDATE`` slipped
-    into a read-only use case fails there instead of queueing behind bookings.
-    One per engine, sharing its pool.
+    PostgreSQL: a pool of its own whose connections run each statement on its own, read only
+    (``default_transaction_read_only``), so a ``FOR UPDATE`` slipped into a read-only use case
+    fails instead of queueing behind bookings. Under READ COMMITTED every statement of a
+    transaction took a snapshot of its own anyway, so this sees what a ``BEGIN READ ONLY``
+    transaction saw, without its two round trips (``BEGIN``, ``ROLLBACK``): a slot search
+    is a few statements, and a round trip costs about as much as one of them.
+    One per engine; disposed with it.
     """
     found = _reading_engines.get(engine)
     if found is None:
-        options: dict[str, Any] = {READ_ONLY: True}
         if engine.dialect.name == "postgresql":
-            options["postgresql_readonly"] = True
-        found = _reading_engines[engine] = engine.execution_options(**options)
+            found = _postgres_reading_engine(engine)
+        else:
+            found = engine.execution_options(**{READ_ONLY: True})
+        _reading_engines[engine] = found
     return found
+
+
+def _postgres_reading_engine(engine: Engine) -> Engine:
+    reading = create_engine(
+        engine.url,
+        hide_parameters=True,
+        isolation_level="AUTOCOMMIT",
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": "-c default_transaction_read_only=on"},
+        execution_options={READ_ONLY: True},
+    )
+    _ping_after_idle(reading)
+    event.listen(engine, "engine_disposed", lambda _engine: reading.dispose())
+    return reading
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle (``PING_AFTER_IDLE_SECONDS``).
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip per request. A
+    connection returned a moment ago was working a moment ago; one that waited may have been
+    closed by a server restart, and the pool then replaces it (``DisconnectionError``).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as failure:
+            raise exc.DisconnectionError("a pooled connection was closed") from failure
 
 
 def _serialise_sqlite_writes(engine: Engine) -> None:

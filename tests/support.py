@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from models.db import reading_engine
+
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 WEEKDAYS = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
@@ -122,14 +124,20 @@ class Api:
 
 @contextmanager
 def counted(app: FastAPI) -> Iterator[list[str]]:
-    """The SQL statements the app's engine runs inside the ``with`` block."""
+    """The SQL statements the app's engines run inside the ``with`` block (PostgreSQL reads
+    have an engine of their own, ``models.db.reading_engine``; SQLite's shares the events)."""
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    event.listen(app.state.engine, "before_cursor_execute", count)
+    engine = app.state.engine
+    reading = reading_engine(engine)
+    engines = [engine] if reading.pool is engine.pool else [engine, reading]
+    for each in engines:
+        event.listen(each, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(app.state.engine, "before_cursor_execute", count)
+        for each in engines:
+            event.remove(each, "before_cursor_execute", count)

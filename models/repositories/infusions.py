@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from models.ranges import LONGEST_INFUSION, Page, on_local_day, overlapping
-from models.tables import Infusion
+from models.tables import Infusion, Patient
 from planner.chairs import ChairHold
 from planner.errors import NotFound, UnknownReference
 from planner.sessions import InfusionStatus
@@ -92,14 +92,29 @@ class InfusionRepository:
 
     def of_patients_between(
         self, patient_ids: Iterable[int], lo: datetime, hi: datetime
-    ) -> list[Infusion]:
-        """The patients' infusions (not cancelled) overlapping ``[lo, hi)``."""
-        query = select(Infusion).where(
-            Infusion.patient_id.in_(list(patient_ids)),
+    ) -> tuple[dict[int, str], list[Infusion]]:
+        """The patients' names, and their infusions (not cancelled) overlapping ``[lo, hi)``:
+        one query (a round trip fewer for every slot search on PostgreSQL)."""
+        wanted = sorted(set(patient_ids))
+        if not wanted:
+            return {}, []
+        near = and_(
+            Infusion.patient_id == Patient.id,
             Infusion.status != InfusionStatus.cancelled,
             overlapping(Infusion.start, Infusion.end, lo, hi, LONGEST_INFUSION),
         )
-        return list(self.db.scalars(query))
+        query = (
+            select(Patient.id, Patient.name, Infusion)
+            .outerjoin(Infusion, near)
+            .where(Patient.id.in_(wanted))
+        )
+        names: dict[int, str] = {}
+        infusions = []
+        for patient_id, name, infusion in self.db.execute(query):
+            names[patient_id] = name
+            if infusion is not None:
+                infusions.append(infusion)
+        return names, infusions
 
     def first_overlap(
         self, patient_id: int, start: datetime, end: datetime, ignore: int | None = None
