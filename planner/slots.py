@@ -46,6 +46,11 @@ def grid_starts(
         start += step
 
 
+# Closed ranges ``(first, last)`` of start instants, sorted and apart: a session may start at
+# any instant of them (the grid then picks its starts).
+Starts = list[tuple[datetime, datetime]]
+
+
 @dataclass(frozen=True)
 class _Search:
     """What every candidate start of one slot search is checked against."""
@@ -53,10 +58,7 @@ class _Search:
     board: Board
     kind: SessionKind
     window: Window
-    lo: datetime  # first possible start (the window's opening, or now)
-    hi: datetime  # last possible start
-    patient_busy: list[Interval]
-    room_free: list[list[Interval]] | None  # per room of the kind: its free time
+    allowed: Starts  # the starts "now", the window, the patient and a room allow
 
     def ranked(self, therapist: TherapistState) -> list[tuple[float, datetime, int, int]]:
         """(score, start, day load, therapist) for every start the therapist can take."""
@@ -65,32 +67,17 @@ class _Search:
             for o in self.board.sessions_of(therapist.id)
             if o.active
         ]
+        duration = self.kind.duration
+        free = _fitting(subtract(therapist.working(), busy), duration)
         found = []
-        for piece in subtract(therapist.working(), busy):
-            first = max(piece.start, self.lo)
-            last = min(piece.end - self.kind.duration, self.hi)
-            if first > last:
-                continue
+        for first, last in _intersection(free, self.allowed):
             for start in grid_starts(first, last, self.board.zone):
-                load = self._fits(therapist, start)
-                if load is not None:
-                    end = start + self.kind.duration
-                    found.append((self.window.score_minutes(start, end), start, load, therapist.id))
+                load = self.board.day_load(therapist.id, start)
+                if therapist.max_per_day is not None and load >= therapist.max_per_day:
+                    continue
+                score = self.window.score_minutes(start, start + duration)
+                found.append((score, start, load, therapist.id))
         return found
-
-    def _fits(self, therapist: TherapistState, start: datetime) -> int | None:
-        """The therapist's load that day when the patient and a room are free then."""
-        end = start + self.kind.duration
-        if _overlaps_any(self.patient_busy, start, end):
-            return None
-        if self.room_free is not None and not any(
-            _inside_any(pieces, start, end) for pieces in self.room_free
-        ):
-            return None
-        load = self.board.day_load(therapist.id, start)
-        if therapist.max_per_day is not None and load >= therapist.max_per_day:
-            return None
-        return load
 
 
 def find_slots(
@@ -117,8 +104,12 @@ def find_slots(
     if hi < lo:
         return []
     patient_busy = merge(o.span for o in board.occupying_patient(infusion.patient_id) if o.active)
+    allowed = _avoiding([(lo, hi)], patient_busy, kind.duration)
     room_free = _room_free(board, kind, Interval(lo, closing))
-    search = _Search(board, kind, window, lo, hi, patient_busy, room_free)
+    if room_free is not None:
+        in_a_room = _union(r for pieces in room_free for r in _fitting(pieces, kind.duration))
+        allowed = _intersection(allowed, in_a_room)
+    search = _Search(board, kind, window, allowed)
     ranked = [
         candidate
         for therapist in board.therapists.values()
@@ -178,9 +169,51 @@ def _room_free(board: Board, kind: SessionKind, span: Interval) -> list[list[Int
     ]
 
 
-def _overlaps_any(spans: list[Interval], start: datetime, end: datetime) -> bool:
-    return any(span.start < end and start < span.end for span in spans)
+def _fitting(pieces: list[Interval], duration: timedelta) -> Starts:
+    """The starts of a session of ``duration`` lying inside one of ``pieces`` (sorted, apart)."""
+    return [(p.start, p.end - duration) for p in pieces if p.end - p.start >= duration]
 
 
-def _inside_any(pieces: list[Interval], start: datetime, end: datetime) -> bool:
-    return any(p.start <= start and end <= p.end for p in pieces)
+def _avoiding(starts: Starts, busy: list[Interval], duration: timedelta) -> Starts:
+    """``starts`` without those whose session would overlap ``busy`` (merged): a session
+    ``[s, s + duration)`` overlaps ``[b, e)`` exactly when ``b - duration < s < e``."""
+    result: Starts = []
+    for first, last in starts:
+        for span in busy:
+            if span.end <= first:
+                continue
+            if span.start - duration >= last:
+                break
+            if first <= span.start - duration:
+                result.append((first, span.start - duration))
+            first = max(first, span.end)
+            if first > last:
+                break
+        if first <= last:
+            result.append((first, last))
+    return result
+
+
+def _union(ranges: Iterator[tuple[datetime, datetime]]) -> Starts:
+    merged: Starts = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _intersection(a: Starts, b: Starts) -> Starts:
+    """The starts in both (each sorted and apart)."""
+    result: Starts = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        first, last = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if first <= last:
+            result.append((first, last))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return result
