@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from models.ranges import LONGEST_INFUSION, Page, on_local_day, overlapping
+from models.ranges import (
+    LONGEST_INFUSION,
+    Page,
+    asked_range,
+    on_local_day,
+    overlapping,
+    overlapping_asked,
+)
 from models.tables import Infusion, Patient
 from planner.chairs import ChairHold
 from planner.errors import NotFound, UnknownReference
@@ -98,19 +106,10 @@ class InfusionRepository:
         wanted = sorted(set(patient_ids))
         if not wanted:
             return {}, []
-        near = and_(
-            Infusion.patient_id == Patient.id,
-            Infusion.status != InfusionStatus.cancelled,
-            overlapping(Infusion.start, Infusion.end, lo, hi, LONGEST_INFUSION),
-        )
-        query = (
-            select(Patient.id, Patient.name, Infusion)
-            .outerjoin(Infusion, near)
-            .where(Patient.id.in_(wanted))
-        )
+        asked = {"ids": wanted, **asked_range(lo, hi, LONGEST_INFUSION)}
         names: dict[int, str] = {}
         infusions = []
-        for patient_id, name, infusion in self.db.execute(query):
+        for patient_id, name, infusion in self.db.execute(_patients_with_infusions(), asked):
             names[patient_id] = name
             if infusion is not None:
                 infusions.append(infusion)
@@ -128,3 +127,18 @@ class InfusionRepository:
         if ignore is not None:
             query = query.where(Infusion.id != ignore)
         return self.db.scalars(query.order_by(Infusion.start).limit(1)).first()
+
+
+@cache
+def _patients_with_infusions() -> Select[int, str, Infusion]:
+    """Built once: the slot search runs it every time (``models.ranges.overlapping_asked``)."""
+    near = and_(
+        Infusion.patient_id == Patient.id,
+        Infusion.status != InfusionStatus.cancelled,
+        overlapping_asked(Infusion.start, Infusion.end),
+    )
+    return (
+        select(Patient.id, Patient.name, Infusion)
+        .outerjoin(Infusion, near)
+        .where(Patient.id.in_(bindparam("ids", expanding=True)))
+    )

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import NamedTuple
+from functools import cache
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from models.ranges import LONGEST_SESSION, Page, on_local_day, overlapping
+from models.ranges import (
+    LONGEST_SESSION,
+    Page,
+    asked_range,
+    on_local_day,
+    overlapping,
+    overlapping_asked,
+)
 from models.tables import Patient, TherapySession
 from planner.errors import NotFound
 from planner.sessions import ACTIVE, HELD, SessionStatus
@@ -191,16 +199,8 @@ class SessionRepository:
         ``[first, last)`` instants ``bounds`` gives: the daily limit's count."""
         loads: Counter[tuple[int, date]] = Counter()
         for (first, last), day in zip(bounds, days, strict=True):
-            query = (
-                select(TherapySession.therapist_id, func.count())
-                .where(
-                    TherapySession.start >= first,
-                    TherapySession.start < last,
-                    TherapySession.status != SessionStatus.cancelled,
-                )
-                .group_by(TherapySession.therapist_id)
-            )
-            for therapist_id, count in self.db.execute(query):
+            asked = {"first": first, "last": last}
+            for therapist_id, count in self.db.execute(_day_loads(), asked):
                 loads[(therapist_id, day)] = count
         return loads
 
@@ -208,14 +208,35 @@ class SessionRepository:
         """Sessions that are not cancelled and overlap ``[lo, hi)``: the columns a board
         needs (a full day of a busy clinic is hundreds of rows; whole ORM objects cost
         several times more to load)."""
-        query = (
-            select(*SESSION_SPAN)
-            .join(Patient, Patient.id == TherapySession.patient_id)
-            .where(
-                overlapping(TherapySession.start, TherapySession.end, lo, hi, LONGEST_SESSION),
-                TherapySession.status != SessionStatus.cancelled,
-            )
-            .order_by(TherapySession.start, TherapySession.id)
-        )
-        rows = self.db.connection().execute(query)  # plain rows: no ORM step to go through
+        asked = asked_range(lo, hi, LONGEST_SESSION)
+        rows = self.db.connection().execute(_not_cancelled_between(), asked)  # plain rows
         return [SessionSpan._make(row) for row in rows]
+
+
+# The slot search's statements, built once (``models.ranges.overlapping_asked``)
+
+
+@cache
+def _day_loads() -> Select[int, int]:
+    return (
+        select(TherapySession.therapist_id, func.count())
+        .where(
+            TherapySession.start >= bindparam("first"),
+            TherapySession.start < bindparam("last"),
+            TherapySession.status != SessionStatus.cancelled,
+        )
+        .group_by(TherapySession.therapist_id)
+    )
+
+
+@cache
+def _not_cancelled_between() -> Select[*tuple[Any, ...]]:
+    return (
+        select(*SESSION_SPAN)
+        .join(Patient, Patient.id == TherapySession.patient_id)
+        .where(
+            overlapping_asked(TherapySession.start, TherapySession.end),
+            TherapySession.status != SessionStatus.cancelled,
+        )
+        .order_by(TherapySession.start, TherapySession.id)
+    )
