@@ -62,8 +62,9 @@ class _Search:
 
     def ranked(self, therapist: TherapistState) -> list[tuple[float, datetime, int, int]]:
         """(score, start, day load, therapist) for every start the therapist can take."""
+        gap = therapist.buffer
         busy = [
-            o.span.widened(therapist.buffer)
+            Interval(o.start - gap, o.end + gap)
             for o in self.board.sessions_of(therapist.id)
             if o.active
         ]

@@ -200,7 +200,7 @@ class SessionRepository:
         loads: Counter[tuple[int, date]] = Counter()
         for (first, last), day in zip(bounds, days, strict=True):
             asked = {"first": first, "last": last}
-            for therapist_id, count in self.db.execute(_day_loads(), asked):
+            for therapist_id, count in self.db.connection().execute(_day_loads(), asked):
                 loads[(therapist_id, day)] = count
         return loads
 
