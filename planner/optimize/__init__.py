@@ -153,7 +153,7 @@ def _exact(state: State, live: list[int], deadline: float) -> State:
 def _polish(state: State, deadline: float) -> State:
     """The deviation, the count kept: slide, then a cold annealing aimed at the sessions off
     their targets (it may still place one more)."""
-    return heuristic.polish(state, deadline)
+    return heuristic.polish(state, deadline, swaps=True)
 
 
 def _assignments(state: State) -> dict[int, tuple[int, int, int]]:

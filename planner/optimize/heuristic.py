@@ -27,6 +27,13 @@ SEED = 20260310
 _CONSTRUCT_SHARE = 0.08  # of the heuristic's time: randomized constructions (construct_many)
 _ALONE_POLISH = 0.25  # of the time left after them, alone: the deviation, the count kept
 Q_OFF = 0.5  # polish: the share of moves aimed at a session off its target
+# polish: the share of the aimed moves that are swaps (``_Annealing.swap``) once the best
+# count has not grown for ``SWAP_STALL`` of the time, and the unplaced items a swap tries.
+# Measured (bench/RESULTS.md, "swaps"): large-2 0.73 min per session (was 1.02), every
+# count kept; swaps from the start cost large-3 its 172nd session (found late in the polish)
+Q_SWAP = 0.8
+SWAP_STALL = 0.5
+_SWAP_TRIES = 6
 _COUNT_W = 1000.0  # score weight of one placed session (times the largest deviation): count only
 
 
@@ -100,6 +107,8 @@ def improve(
     depth: int = 3,
     nodes: int = 40,
     q_off: float = 0.0,
+    q_swap: float = 0.0,
+    swap_stall: float = 0.0,
 ) -> State:
     """Simulated annealing over forced-insertion moves until ``deadline`` (work.py).
 
@@ -107,7 +116,10 @@ def improve(
     ``exp(delta / T)``, ``T`` cooling from ``t_hot * W`` to ``t_cold * W``. Each move picks an
     item (unplaced with probability ``q_unplaced``); an unplaced one is placed by an ejection
     chain with probability ``q_augment``, else forced into a candidate (``pack``: the
-    probability that the move packs re-inserted items early). Answers the best state seen.
+    probability that the move packs re-inserted items early). An aimed move (``q_off``) is,
+    with probability ``q_swap`` once the best count has not grown for ``swap_stall`` of the
+    time, a swap: the session out, unplaced ones near its time in (``_Annealing.swap``).
+    Answers the best state seen.
     """
     items = state.p.items
     rng = random.Random(seed)
@@ -121,6 +133,14 @@ def improve(
         i = _pick_item(state, live, rng, q_unplaced)
         if q_off and aimed and rng.random() < q_off:
             i = _off_target(state, aimed, floor, rng, i)
+            if (
+                q_swap
+                and run.frac - run.gained >= swap_stall
+                and state.assign[i] is not None
+                and rng.random() < q_swap
+            ):
+                run.swap(i, rng, live)
+                continue
         if state.assign[i] is None and rng.random() < q_augment:
             run.chain(i, rng, depth, nodes)
             continue
@@ -150,6 +170,8 @@ class _Annealing:
         self.span = max(1e-3, deadline - self.began)
         self.temp = t_hot * weight
         self.moves = 0
+        self.frac = 0.0  # share of the time spent
+        self.gained = 0.0  # the share spent when the best count last grew
 
     def tick(self) -> bool:
         """Count a move; every 16th, cool down, or answer False once past the deadline."""
@@ -159,7 +181,7 @@ class _Annealing:
         now = self.work.now()
         if now >= self.deadline:
             return False
-        frac = (now - self.began) / self.span
+        frac = self.frac = (now - self.began) / self.span
         self.temp = self.weight * self.t_hot * (self.t_cold / self.t_hot) ** frac
         return True
 
@@ -200,11 +222,46 @@ class _Annealing:
         self._remember(after)
         return True
 
+    def swap(self, i: int, rng: random.Random, live: list[int]) -> bool:
+        """Take placed ``i`` out, place a few unplaced items near its time in the gap, put
+        ``i`` back at its best spot if it still fits; keep by the annealing rule."""
+        state = self.state
+        items = state.p.items
+        a = state.assign[i]
+        assert a is not None
+        before = state.key()
+        mark = state.mark()
+        state.remove(i)
+        t0, t1 = a[0], a[0] + items[i].duration
+        state.p.work.units += 1 + len(live) // 8
+        near = [
+            j
+            for j in live
+            if state.assign[j] is None
+            and j != i
+            and items[j].window[0] < t1
+            and t0 < items[j].window[1]
+        ]
+        rng.shuffle(near)
+        for j in near[:_SWAP_TRIES]:
+            state.insert_best(j)
+        state.insert_best(i)
+        after = state.key()
+        delta = self.weight * (after[0] - before[0]) + (after[1] - before[1])
+        if delta < 0 and rng.random() >= math.exp(delta / self.temp):
+            state.undo(mark)
+            return False
+        state.forget()
+        self._remember(after)
+        return True
+
     def all_at_target(self, live: int) -> bool:
         """The best plan places all ``live`` items, each at its target."""
         return self.best_key[1] == 0 and self.best_key[0] == live
 
     def _remember(self, key: tuple[int, int]) -> None:
+        if key[0] > self.best_key[0]:
+            self.gained = self.frac
         if key > self.best_key:
             self.best_key = key
             self.best = _placed(self.state)
@@ -313,12 +370,22 @@ def solve(problem: Problem, deadline: float, *, seed: int = SEED, alone: bool = 
     return polish(state, deadline, seed=seed)
 
 
-def polish(state: State, deadline: float, *, seed: int = SEED) -> State:
+def polish(state: State, deadline: float, *, seed: int = SEED, swaps: bool = False) -> State:
     """Lower the deviation until ``deadline``, never placing fewer: slide, then a cold
-    annealing whose moves are aimed, one in ``1 / Q_OFF``, at a session off its target."""
+    annealing whose moves are aimed, one in ``1 / Q_OFF``, at a session off its target;
+    with ``swaps`` (after CP-SAT's count search), once the count stalls, most of those are
+    swaps (``Q_SWAP``). The heuristic alone keeps its measured polish without them."""
     slide(state)
     return improve(
-        state, deadline, seed=seed, t_hot=0.01, t_cold=0.001, q_unplaced=0.2, q_off=Q_OFF
+        state,
+        deadline,
+        seed=seed,
+        t_hot=0.01,
+        t_cold=0.001,
+        q_unplaced=0.2,
+        q_off=Q_OFF,
+        q_swap=Q_SWAP if swaps else 0.0,
+        swap_stall=SWAP_STALL,
     )
 
 
