@@ -211,16 +211,9 @@ class _Annealing:
             j = live[rng.randrange(len(live))]
             if state.assign[j] is None:
                 state.insert_best(j)
-        after = state.key()
-        delta = self.weight * (after[0] - before[0]) + (after[1] - before[1])
-        if delta < 0 and rng.random() >= math.exp(delta / self.temp):
-            state.undo(mark)
-            state.pack_early = False
-            return False
-        state.forget()
+        kept = self._settle(before, mark, rng)
         state.pack_early = False
-        self._remember(after)
-        return True
+        return kept
 
     def swap(self, i: int, rng: random.Random, live: list[int]) -> bool:
         """Take placed ``i`` out, place a few unplaced items near its time in the gap, put
@@ -246,6 +239,12 @@ class _Annealing:
         for j in near[:_SWAP_TRIES]:
             state.insert_best(j)
         state.insert_best(i)
+        return self._settle(before, mark, rng)
+
+    def _settle(self, before: tuple[int, int], mark: int, rng: random.Random) -> bool:
+        """The annealing rule on the move made since ``mark``: a worse plan is kept with
+        probability ``exp(delta / T)``, else undone. Answers whether it was kept."""
+        state = self.state
         after = state.key()
         delta = self.weight * (after[0] - before[0]) + (after[1] - before[1])
         if delta < 0 and rng.random() >= math.exp(delta / self.temp):
