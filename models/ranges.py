@@ -48,7 +48,7 @@ def overlapping(
     ``start > lo - longest`` adds nothing logically (no row is longer), but it bounds the
     index scan by the time range asked for, never by the size of the history.
     """
-    return and_(start < hi, end > lo, start > lo - longest)
+    return _meets(start, end, lo, hi, lo - longest)
 
 
 def overlapping_asked(
@@ -57,7 +57,18 @@ def overlapping_asked(
     """``overlapping`` with the range bound when the statement runs (``asked_range``), for a
     statement built once and run on every slot search: building and keying a statement
     anew costs SQLAlchemy a few tenths of a millisecond, about as much as running it."""
-    return and_(start < bindparam("hi"), end > bindparam("lo"), start > bindparam("since"))
+    return _meets(start, end, bindparam("lo"), bindparam("hi"), bindparam("since"))
+
+
+def _meets(
+    start: InstrumentedAttribute[datetime],
+    end: InstrumentedAttribute[datetime],
+    lo: Any,
+    hi: Any,
+    since: Any,
+) -> Any:
+    """``[start, end)`` meets ``[lo, hi)``; ``start > since`` bounds the index scan."""
+    return and_(start < hi, end > lo, start > since)
 
 
 def asked_range(lo: datetime, hi: datetime, longest: timedelta) -> dict[str, datetime]:
