@@ -14,12 +14,11 @@ the deviation with the count kept (``polish``).
 
 from __future__ import annotations
 
-import math
 import random
 from bisect import bisect_left
 from collections.abc import Iterable
 
-from planner.optimize.ejection import augment
+from planner.optimize.annealing import Annealing
 from planner.optimize.model import Problem
 from planner.optimize.state import Assignment, State
 
@@ -27,13 +26,13 @@ SEED = 20260310
 _CONSTRUCT_SHARE = 0.08  # of the heuristic's time: randomized constructions (construct_many)
 _ALONE_POLISH = 0.25  # of the time left after them, alone: the deviation, the count kept
 Q_OFF = 0.5  # polish: the share of moves aimed at a session off its target
-# polish: the share of the aimed moves that are swaps (``_Annealing.swap``) once the best
-# count has not grown for ``SWAP_STALL`` of the time, and the unplaced items a swap tries.
+# polish: the share of the aimed moves that are swaps (``Annealing.swap``) once the best
+# count has not grown for ``SWAP_STALL`` of the time (``annealing.SWAP_TRIES``: how many
+# unplaced items a swap tries).
 # Measured (bench/RESULTS.md, "swaps"): large-2 0.73 min per session (was 1.02), every
 # count kept; swaps from the start cost large-3 its 172nd session (found late in the polish)
 Q_SWAP = 0.8
 SWAP_STALL = 0.5
-_SWAP_TRIES = 6
 _COUNT_W = 1000.0  # score weight of one placed session (times the largest deviation): count only
 
 
@@ -118,7 +117,7 @@ def improve(
     chain with probability ``q_augment``, else forced into a candidate (``pack``: the
     probability that the move packs re-inserted items early). An aimed move (``q_off``) is,
     with probability ``q_swap`` once the best count has not grown for ``swap_stall`` of the
-    time, a swap: the session out, unplaced ones near its time in (``_Annealing.swap``).
+    time, a swap: the session out, unplaced ones near its time in (``Annealing.swap``).
     Answers the best state seen.
     """
     items = state.p.items
@@ -128,7 +127,7 @@ def improve(
     floor = [item.dev2(item.cands[0][0]) if item.cands else 0 for item in items]
     live = [item.index for item in items if item.cands]
     aimed = [i for i in live if items[i].target is not None]
-    run = _Annealing(state, deadline, weight, t_hot, t_cold)
+    run = Annealing(state, deadline, weight, t_hot, t_cold)
     while live and run.tick():
         i = _pick_item(state, live, rng, q_unplaced)
         if q_off and aimed and rng.random() < q_off:
@@ -150,124 +149,6 @@ def improve(
         if run.force(i, target, rng, live, pack) and run.all_at_target(len(live)):
             break
     return load_assignments(state.p, run.best)
-
-
-class _Annealing:
-    """One annealing run over ``state``: its temperature, and the best plan seen."""
-
-    def __init__(
-        self, state: State, deadline: float, weight: int, t_hot: float, t_cold: float
-    ) -> None:
-        self.state = state
-        self.deadline = deadline
-        self.weight = weight
-        self.t_hot = t_hot
-        self.t_cold = t_cold
-        self.best_key = state.key()
-        self.best = _placed(state)
-        self.work = state.p.work
-        self.began = self.work.now()
-        self.span = max(1e-3, deadline - self.began)
-        self.temp = t_hot * weight
-        self.moves = 0
-        self.frac = 0.0  # share of the time spent
-        self.gained = 0.0  # the share spent when the best count last grew
-
-    def tick(self) -> bool:
-        """Count a move; every 16th, cool down, or answer False once past the deadline."""
-        self.moves += 1
-        if self.moves % 16 != 0:
-            return True
-        now = self.work.now()
-        if now >= self.deadline:
-            return False
-        frac = self.frac = (now - self.began) / self.span
-        self.temp = self.weight * self.t_hot * (self.t_cold / self.t_hot) ** frac
-        return True
-
-    def chain(self, i: int, rng: random.Random, depth: int, nodes: int) -> None:
-        """Place unplaced item ``i`` by an ejection chain, or change nothing."""
-        state = self.state
-        mark = state.mark()
-        if augment(state, i, rng, depth=depth, nodes=nodes):
-            state.forget()
-            self._remember(state.key())
-        else:
-            state.undo(mark)
-
-    def force(
-        self, i: int, target: tuple[int, int], rng: random.Random, live: list[int], pack: float
-    ) -> bool:
-        """Force ``i`` into ``target``, re-insert what it ejects, try two random items; keep
-        the move by the annealing rule. Answers whether it was kept."""
-        state = self.state
-        state.pack_early = rng.random() < pack
-        before = state.key()
-        mark = state.mark()
-        if not _force(state, i, *target, rng):
-            state.undo(mark)
-            return False
-        for _ in range(2):
-            j = live[rng.randrange(len(live))]
-            if state.assign[j] is None:
-                state.insert_best(j)
-        kept = self._settle(before, mark, rng)
-        state.pack_early = False
-        return kept
-
-    def swap(self, i: int, rng: random.Random, live: list[int]) -> bool:
-        """Take placed ``i`` out, place a few unplaced items near its time in the gap, put
-        ``i`` back at its best spot if it still fits; keep by the annealing rule."""
-        state = self.state
-        items = state.p.items
-        a = state.assign[i]
-        assert a is not None
-        before = state.key()
-        mark = state.mark()
-        state.remove(i)
-        t0, t1 = a[0], a[0] + items[i].duration
-        state.p.work.units += 1 + len(live) // 8
-        near = [
-            j
-            for j in live
-            if state.assign[j] is None
-            and j != i
-            and items[j].window[0] < t1
-            and t0 < items[j].window[1]
-        ]
-        rng.shuffle(near)
-        for j in near[:_SWAP_TRIES]:
-            state.insert_best(j)
-        state.insert_best(i)
-        return self._settle(before, mark, rng)
-
-    def _settle(self, before: tuple[int, int], mark: int, rng: random.Random) -> bool:
-        """The annealing rule on the move made since ``mark``: a worse plan is kept with
-        probability ``exp(delta / T)``, else undone. Answers whether it was kept."""
-        state = self.state
-        after = state.key()
-        delta = self.weight * (after[0] - before[0]) + (after[1] - before[1])
-        if delta < 0 and rng.random() >= math.exp(delta / self.temp):
-            state.undo(mark)
-            return False
-        state.forget()
-        self._remember(after)
-        return True
-
-    def all_at_target(self, live: int) -> bool:
-        """The best plan places all ``live`` items, each at its target."""
-        return self.best_key[1] == 0 and self.best_key[0] == live
-
-    def _remember(self, key: tuple[int, int]) -> None:
-        if key[0] > self.best_key[0]:
-            self.gained = self.frac
-        if key > self.best_key:
-            self.best_key = key
-            self.best = _placed(self.state)
-
-
-def _placed(state: State) -> dict[int, Assignment]:
-    return {i: a for i, a in enumerate(state.assign) if a is not None}
 
 
 def _pick_item(state: State, live: list[int], rng: random.Random, q_unplaced: float) -> int:
@@ -327,26 +208,6 @@ def _pick_candidate(state: State, i: int, rng: random.Random) -> tuple[int, int]
         if cost < best_cost:
             best, best_cost = (t, k), cost
     return best if best is not None else cands[0]
-
-
-def _force(state: State, i: int, t: int, k: int, rng: random.Random) -> bool:
-    found = state.blockers(i, t, k, rng.randrange(1 << 16))
-    if found is None:
-        return False
-    victims = found
-    if state.assign[i] is not None:
-        state.remove(i)
-    for j in victims:
-        state.remove(j)
-    room = state.feasible(i, t, k)
-    if room is None:
-        return False
-    state.place(i, (t, k, room))
-    items = state.p.items
-    order = sorted(victims, key=lambda j: (len(items[j].cands) * (0.7 + 0.6 * rng.random()), j))
-    for j in order:
-        state.insert_best(j)
-    return True
 
 
 def solve(problem: Problem, deadline: float, *, seed: int = SEED, alone: bool = False) -> State:
