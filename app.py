@@ -183,6 +183,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        **_telemetry(settings.opentelemetry),
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -196,7 +197,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     # matches, which was a seventh of a health answer (bench/RESULTS.md). The routers follow,
     # each walking its routes: sessions first (a therapist's day, slot searches, booking).
     # No path of one router matches another's, so the order changes nothing else.
-    app.router.routes.extend(with_refusals(clinic.liveness).routes)
+    # Health is matched even before FastAPI's own /docs, /redoc and /openapi.json routes.
+    app.router.routes[0:0] = with_refusals(clinic.liveness).routes
     for module in (sessions, clinic, users, resources, infusions, courses, feeds, audit):
         app.include_router(with_refusals(module.router))
     app.include_router(with_refusals(feeds.public))
@@ -213,6 +215,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.add_middleware(AnswerUnexpected, handlers=app.exception_handlers)
     app.add_middleware(RequestContext, trusted_proxies=settings.trusted_proxies)
     return app
+
+
+def _telemetry(enabled: bool) -> dict[str, Any]:
+    """FastAPI's native telemetry options: its defaults when ``enabled``, else all off (then
+    FastAPI no longer asks OpenTelemetry for its three providers on every request). A FastAPI
+    older than its native telemetry has nothing to turn off."""
+    if enabled or "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
 def app_from_environment() -> FastAPI:

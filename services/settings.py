@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     login_slowdown_seconds: float = 0.25
     # Larger request bodies are refused with 413 before they are read (api/body_limit.py).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # FastAPI's native OpenTelemetry (traces, metrics, logs to the globally configured
+    # providers). Off, a request skips looking those providers up: without an OpenTelemetry
+    # SDK installed and configured they are no-ops anyway (docs/architecture.md, "Settings").
+    opentelemetry: bool = False
     # Proxies whose X-Forwarded-For names the client (api/forwarded.py): addresses or CIDR
     # networks, comma-separated or a JSON list. Empty: the peer's address is the client's.
     trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
