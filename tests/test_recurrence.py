@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from planner import recurrence
 from planner.errors import ValidationFailed
 from planner.recurrence import MAX_COUNT, MAX_INTERVAL, checked_rule, occurrences, series
+from planner.recurrence_rule import FREQS
 from planner.working_hours import RULE_EPOCH, WorkingHours
 
 START = datetime(2026, 3, 4, 10, 30)  # a Wednesday
@@ -116,7 +117,7 @@ def test_everything_outside_the_whitelist_is_refused_in_plain_words(rule: str, w
     ],
 )
 def test_the_parts_a_clinic_needs_are_accepted(rule: str) -> None:
-    assert checked_rule(rule, datetime(2026, 1, 1)).freq in recurrence.FREQS
+    assert checked_rule(rule, datetime(2026, 1, 1)).freq in FREQS
 
 
 def test_monthly_ordinals_and_days_from_the_month_end() -> None:
