@@ -4,9 +4,11 @@ was. Its own day (the day after the journeys' day), so no other test's bookings 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -90,3 +92,65 @@ def test_plan_this_day_proposes_then_books(
     expect(page.get_by_role("status")).to_contain_text(
         "Every care-plan item of this day already has a session."
     )
+
+
+def test_planning_shows_its_progress_and_is_sent_once(
+    page: Any, live_clinic: Clinic, request: pytest.FixtureRequest
+) -> None:
+    """While the optimizer works the form says so: a progress bar over the chosen budget, the
+    time left, the button disabled; a second submit sends nothing. The browser holds the
+    request for a moment (the day is small, the real server quick) and the page records
+    what it shows meanwhile; then the request goes on to the real server."""
+    clinic, base = live_clinic, live_clinic.base_url
+    day = (clinic.day + timedelta(days=2)).isoformat()
+    admin = clinic.served.admin()
+    patient = created(admin, "/api/patients", {"name": "Morgan Wait"})
+    body = {"patient_id": patient["id"], "start": f"{day}T08:30", "care_plan": CARE_PLAN}
+    created(admin, "/api/infusions", body)
+
+    sent: list[str] = []
+
+    def held_a_moment(route: Any) -> None:
+        sent.append(route.request.method)
+        time.sleep(1.5)  # the page's own timers run meanwhile (another process)
+        route.continue_()
+
+    page.route(re.compile(r"/board/plan$"), held_a_moment)
+    log_in(page, base, *clinic.staff)
+    page.goto(f"{base}/board?date={day}")
+    budget = int(page.locator("select[name=budget]").input_value())
+    # Click, then 0.6 s later note what the page shows and submit once more. The note is
+    # kept in sessionStorage, which outlives the page the answer replaces.
+    page.evaluate(
+        """() => {
+            const form = document.querySelector("form.plan-form");
+            form.querySelector("button[type=submit]").click();
+            setTimeout(() => {
+                const bar = document.querySelector("progress.plan-progress");
+                const note = form.querySelector(".working-note");
+                sessionStorage.setItem("seen", JSON.stringify({
+                    label: bar && bar.getAttribute("aria-label"),
+                    max: bar && bar.max,
+                    filling: bar !== null && bar.value > 0,
+                    note: note && note.textContent,
+                    role: note && note.getAttribute("role"),
+                    busy: form.getAttribute("aria-busy"),
+                    disabled: form.querySelector("button[type=submit]").disabled,
+                }));
+                form.requestSubmit();
+            }, 600);
+        }"""
+    )
+    expect(page.locator("#preview")).to_contain_text("2 of 2 care-plan items placed")
+    seen = json.loads(page.evaluate("sessionStorage.getItem('seen')"))
+    assert seen.pop("note").startswith("Planning the day… about ")
+    assert seen == {
+        "label": "Planning progress",
+        "max": budget * 10,
+        "filling": True,
+        "role": "status",
+        "busy": "true",
+        "disabled": True,
+    }
+    assert sent == ["POST"]  # the second submit sent nothing
+    expect(page.locator("progress.plan-progress")).to_have_count(0)
