@@ -1,6 +1,7 @@
 """ "Plan this day" in a real browser, on ``planner serve`` and the real clock: the proposal is
 drawn on the board and nothing is booked until "Book these"; "Discard" leaves the day as it
-was. Its own day (the day after the journeys' day), so no other test's bookings count."""
+was; while it plans, the board shows its progress. Each test plans a day of its own (after
+the journeys' day), so no other test's bookings count."""
 
 from __future__ import annotations
 
