@@ -45,6 +45,7 @@ def test_requests_reach_the_providers_only_when_the_setting_is_on(
 
 
 def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PLANNER_OPENTELEMETRY", raising=False)
     assert Settings(_env_file=None).opentelemetry is False  # type: ignore[call-arg]
     monkeypatch.setenv("PLANNER_OPENTELEMETRY", "true")
     assert Settings(_env_file=None).opentelemetry is True  # type: ignore[call-arg]
