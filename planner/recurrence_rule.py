@@ -132,21 +132,23 @@ def _interval(text: str, freq: str, value: str | None) -> int:
     if value is None:
         return 1
     most = MAX_INTERVAL[freq]
-    why = f"INTERVAL must be a whole number from 1 to {most} for FREQ={freq}"
-    if not _NUMBER.fullmatch(value):
-        raise _malformed(text, why)
-    if not 1 <= int(value) <= most:
-        raise refused(text, why)
-    return int(value)
+    return _one_to(
+        text, value, most, f"INTERVAL must be a whole number from 1 to {most} for FREQ={freq}"
+    )
 
 
 def _count(text: str, value: str | None) -> int | None:
     if value is None:
         return None
-    why = f"COUNT must be a whole number from 1 to {MAX_COUNT}"
+    return _one_to(text, value, MAX_COUNT, f"COUNT must be a whole number from 1 to {MAX_COUNT}")
+
+
+def _one_to(text: str, value: str, most: int, why: str) -> int:
+    """``value`` as a whole number from 1 to ``most``: not digits is malformed, out of range
+    refused, both saying ``why``."""
     if not _NUMBER.fullmatch(value):
         raise _malformed(text, why)
-    if not 1 <= int(value) <= MAX_COUNT:
+    if not 1 <= int(value) <= most:
         raise refused(text, why)
     return int(value)
 
